@@ -1,0 +1,274 @@
+"""Defaulting, validation and update rules, per resource, as kube-apiserver applies them.
+
+Pure functions: they take dicts and return new dicts or raise `ApiError`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import errors
+from .quantity import parse_quantity
+from .resources import Resource
+
+Obj = dict[str, Any]
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+_SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                  "'-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+                  "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+_LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+              "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+              "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+_DNS1035_MSG = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with "
+                "an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "
+                "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
+
+POD_NOT_READY_TOLERATIONS = (
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+     "tolerationSeconds": 300},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+     "tolerationSeconds": 300},
+)
+
+TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
+
+_POD_UPDATE_FORBIDDEN = (
+    "pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
+    "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
+    "(allow it to be set to 1 if it was previously negative)"
+)
+
+
+def name_error(resource: Resource, name: str) -> str | None:
+    """Why `name` is not a valid name for this resource, or None."""
+    if resource.plural == "namespaces":
+        ok, msg, limit = _LABEL.match(name), _LABEL_MSG, 63
+    elif resource.plural == "services":
+        ok, msg, limit = _DNS1035.match(name), _DNS1035_MSG, 63
+    else:
+        ok, msg, limit = _SUBDOMAIN.match(name), _SUBDOMAIN_MSG, 253
+    if len(name) > limit:
+        return f"must be no more than {limit} characters"
+    return None if ok else msg
+
+
+def validate_metadata(resource: Resource, obj: Obj) -> None:
+    meta = obj.get("metadata")
+    name = meta.get("name", "") if isinstance(meta, dict) else ""
+    if not name:
+        raise errors.invalid(resource.kind, "", [(
+            "FieldValueRequired", "metadata.name", "Required value: name or generateName is required")])
+    problem = name_error(resource, name)
+    if problem:
+        raise errors.invalid(resource.kind, name, [(
+            "FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {problem}')])
+    for field in ("labels", "annotations"):
+        value = meta.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise errors.invalid(resource.kind, name, [(
+                "FieldValueInvalid", f"metadata.{field}", "Invalid value: values must be strings")])
+
+
+# ---------------------------------------------------------------- pods
+
+def _image_pull_policy(image: str) -> str:
+    tail = image.rsplit("/", 1)[-1]
+    if "@" in tail:
+        return "IfNotPresent"
+    tag = tail.split(":", 1)[1] if ":" in tail else "latest"
+    return "Always" if tag == "latest" else "IfNotPresent"
+
+
+def _default_container(container: Obj) -> Obj:
+    c = dict(container)
+    if isinstance(c.get("image"), str) and "imagePullPolicy" not in c:
+        c["imagePullPolicy"] = _image_pull_policy(c["image"])
+    c.setdefault("terminationMessagePath", "/dev/termination-log")
+    c.setdefault("terminationMessagePolicy", "File")
+    c.setdefault("resources", {})
+    resources = c["resources"]
+    # A limit without a request defaults the request to the limit.
+    if isinstance(resources, dict) and resources.get("limits") and not resources.get("requests"):
+        c["resources"] = {**resources, "requests": dict(resources["limits"])}
+    elif isinstance(resources, dict) and resources.get("limits"):
+        requests = dict(resources["requests"])
+        for name, limit in resources["limits"].items():
+            requests.setdefault(name, limit)
+        c["resources"] = {**resources, "requests": requests}
+    return c
+
+
+def default_pod_spec(spec: Obj) -> Obj:
+    s = dict(spec)
+    s.setdefault("restartPolicy", "Always")
+    s.setdefault("dnsPolicy", "ClusterFirst")
+    s.setdefault("schedulerName", "default-scheduler")
+    s.setdefault("terminationGracePeriodSeconds", 30)
+    s.setdefault("securityContext", {})
+    s.setdefault("serviceAccountName", s.get("serviceAccount", "default"))
+    s.setdefault("serviceAccount", s["serviceAccountName"])
+    s.setdefault("enableServiceLinks", True)
+    s.setdefault("priority", 0)
+    s.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    for key in ("containers", "initContainers"):
+        if isinstance(s.get(key), list):
+            s[key] = [_default_container(c) if isinstance(c, dict) else c for c in s[key]]
+    tolerations = list(s.get("tolerations") or [])
+    for default in POD_NOT_READY_TOLERATIONS:
+        if not any(t.get("key") == default["key"] and t.get("effect") in ("NoExecute", None, "")
+                   for t in tolerations if isinstance(t, dict)):
+            tolerations.append(dict(default))
+    s["tolerations"] = tolerations
+    return s
+
+
+def qos_class(spec: Obj) -> str:
+    containers = [c for c in spec.get("containers", []) if isinstance(c, dict)]
+    any_set = False
+    guaranteed = True
+    for c in containers:
+        resources = c.get("resources") or {}
+        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+        if requests or limits:
+            any_set = True
+        for name in ("cpu", "memory"):
+            if name not in limits or requests.get(name, limits[name]) != limits[name]:
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _validate_pod_spec(name: str, spec: Any) -> None:
+    causes: list[tuple[str, str, str]] = []
+    if not isinstance(spec, dict):
+        raise errors.invalid("Pod", name, [("FieldValueRequired", "spec", "Required value")])
+    containers = spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        causes.append(("FieldValueRequired", "spec.containers", "Required value"))
+        containers = []
+    seen: set[str] = set()
+    for key in ("initContainers", "containers"):
+        items = spec.get(key) or []
+        for i, c in enumerate(items if isinstance(items, list) else []):
+            path = f"spec.{key}[{i}]"
+            if not isinstance(c, dict):
+                causes.append(("FieldValueInvalid", path, "Invalid value: must be an object"))
+                continue
+            cname = c.get("name")
+            if not cname:
+                causes.append(("FieldValueRequired", f"{path}.name", "Required value"))
+            elif not isinstance(cname, str) or not _LABEL.match(cname):
+                causes.append(("FieldValueInvalid", f"{path}.name", f'Invalid value: "{cname}": {_LABEL_MSG}'))
+            elif cname in seen:
+                causes.append(("FieldValueDuplicate", f"{path}.name", f'Duplicate value: "{cname}"'))
+            else:
+                seen.add(cname)
+            if not c.get("image"):
+                causes.append(("FieldValueRequired", f"{path}.image", "Required value"))
+            causes.extend(_resource_causes(path, c.get("resources") or {}))
+    policy = spec.get("restartPolicy")
+    if policy not in ("Always", "OnFailure", "Never"):
+        causes.append(("FieldValueNotSupported", "spec.restartPolicy",
+                       f'Unsupported value: "{policy}": supported values: "Always", "OnFailure", "Never"'))
+    grace = spec.get("terminationGracePeriodSeconds")
+    if not isinstance(grace, int) or isinstance(grace, bool):
+        causes.append(("FieldValueInvalid", "spec.terminationGracePeriodSeconds", "Invalid value: must be an integer"))
+    deadline = spec.get("activeDeadlineSeconds")
+    if deadline is not None and (not isinstance(deadline, int) or isinstance(deadline, bool) or deadline < 1):
+        causes.append(("FieldValueInvalid", "spec.activeDeadlineSeconds",
+                       f"Invalid value: {deadline}: must be between 1 and 2147483647, inclusive"))
+    if causes:
+        raise errors.invalid("Pod", name, causes)
+
+
+def _resource_causes(path: str, resources: Any) -> list[tuple[str, str, str]]:
+    causes: list[tuple[str, str, str]] = []
+    if not isinstance(resources, dict):
+        return [("FieldValueInvalid", f"{path}.resources", "Invalid value: must be an object")]
+    parsed: dict[str, dict[str, Any]] = {}
+    for kind in ("requests", "limits"):
+        values = resources.get(kind) or {}
+        parsed[kind] = {}
+        for rname, raw in (values.items() if isinstance(values, dict) else []):
+            try:
+                parsed[kind][rname] = parse_quantity(raw)
+            except ValueError as exc:
+                causes.append(("FieldValueInvalid", f"{path}.resources.{kind}[{rname}]", f"Invalid value: {exc}"))
+                continue
+            if parsed[kind][rname] < 0:
+                causes.append(("FieldValueInvalid", f"{path}.resources.{kind}[{rname}]",
+                               f'Invalid value: "{raw}": must be greater than or equal to 0'))
+    for rname, request in parsed["requests"].items():
+        limit = parsed["limits"].get(rname)
+        if limit is not None and request > limit:
+            causes.append(("FieldValueInvalid", f"{path}.resources.requests",
+                           f'Invalid value: "{resources["requests"][rname]}": must be less than or equal to {rname} limit of {resources["limits"][rname]}'))
+    return causes
+
+
+def prepare_pod_create(pod: Obj) -> Obj:
+    name = pod["metadata"]["name"]
+    if not isinstance(pod.get("spec"), dict):
+        raise errors.invalid("Pod", name, [("FieldValueRequired", "spec", "Required value")])
+    spec = default_pod_spec(pod["spec"])
+    _validate_pod_spec(name, spec)
+    return {**pod, "spec": spec, "status": {"phase": "Pending", "qosClass": qos_class(spec)}}
+
+
+def check_pod_spec_update(name: str, old_spec: Obj, new_spec: Obj) -> None:
+    """Raise 422 unless only the mutable fields of a pod spec changed."""
+    _validate_pod_spec(name, new_spec)
+
+    def comparable(spec: Obj) -> Obj:
+        s = dict(spec)
+        for key in ("containers", "initContainers"):
+            if isinstance(s.get(key), list):
+                s[key] = [{**c, "image": None} if isinstance(c, dict) else c for c in s[key]]
+        s.pop("activeDeadlineSeconds", None)
+        s.pop("tolerations", None)
+        s.pop("schedulingGates", None)
+        return s
+
+    old_tol = old_spec.get("tolerations") or []
+    new_tol = new_spec.get("tolerations") or []
+    removed = any(t not in new_tol for t in old_tol)
+    old_deadline, new_deadline = old_spec.get("activeDeadlineSeconds"), new_spec.get("activeDeadlineSeconds")
+    deadline_bad = old_deadline is not None and (new_deadline is None or new_deadline > old_deadline)
+    if comparable(old_spec) != comparable(new_spec) or removed or deadline_bad:
+        raise errors.invalid("Pod", name, [("FieldValueForbidden", "spec", f"Forbidden: {_POD_UPDATE_FORBIDDEN}")])
+
+
+def check_pod_status_update(name: str, old_status: Obj, new_status: Obj, strict_terminal: bool) -> None:
+    old_phase, new_phase = old_status.get("phase"), new_status.get("phase")
+    if strict_terminal and old_phase in TERMINAL_PHASES and new_phase != old_phase:
+        raise errors.invalid("Pod", name, [(
+            "FieldValueForbidden", "status.phase",
+            f"Forbidden: pod phase cannot transition from terminal phase {old_phase} to {new_phase}")])
+
+
+# ---------------------------------------------------------------- dispatch
+
+def prepare_create(resource: Resource, obj: Obj) -> Obj:
+    """Default and validate an object about to be created (metadata already validated)."""
+    if resource.plural == "pods":
+        return prepare_pod_create(obj)
+    if resource.plural == "namespaces":
+        return {**obj, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+    if resource.plural == "nodes":
+        spec = obj.get("spec") or {}
+        return {**obj, "spec": spec, "status": obj.get("status") or {}}
+    if resource.plural == "services":
+        spec = dict(obj.get("spec") or {})
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        return {**obj, "spec": spec, "status": {"loadBalancer": {}}}
+    return obj

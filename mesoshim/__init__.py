@@ -1,0 +1,1 @@
+"""mesoshim: a Mesos-compatible master that runs Mesos frameworks on Kubernetes."""
