@@ -6,6 +6,7 @@ Pure functions: they take dicts and return new dicts or raise `ApiError`.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from . import errors
@@ -271,4 +272,85 @@ def prepare_create(resource: Resource, obj: Obj) -> Obj:
         spec.setdefault("type", "ClusterIP")
         spec.setdefault("sessionAffinity", "None")
         return {**obj, "spec": spec, "status": {"loadBalancer": {}}}
+    return obj
+
+
+# ---------------------------------------------------------------- wire normalisation
+
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+_CANONICAL_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+_CANONICAL_MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+# Metadata fields that are `omitempty`: kube-apiserver never serves them empty.
+_OMIT_EMPTY_METADATA = frozenset({"labels", "annotations", "finalizers", "ownerReferences"})
+
+_CONTAINER_TIMES = tuple(
+    ("status", statuses, "*", state, phase, field)
+    for statuses in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses")
+    for state in ("state", "lastState")
+    for phase, field in (("running", "startedAt"), ("terminated", "startedAt"), ("terminated", "finishedAt"))
+)
+# Where each resource has metav1.Time fields (second precision) ...
+_TIME_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "pods": (("status", "startTime"), ("status", "conditions", "*", "lastProbeTime"),
+             ("status", "conditions", "*", "lastTransitionTime"), *_CONTAINER_TIMES),
+    "nodes": (("status", "conditions", "*", "lastHeartbeatTime"),
+              ("status", "conditions", "*", "lastTransitionTime")),
+    "namespaces": (("status", "conditions", "*", "lastTransitionTime"),),
+    "events": (("firstTimestamp",), ("lastTimestamp",)),
+}
+# ... and metav1.MicroTime fields (six fractional digits).
+_MICRO_TIME_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "leases": (("spec", "acquireTime"), ("spec", "renewTime")),
+    "events": (("eventTime",), ("series", "lastObservedTime")),
+}
+
+
+def _canonical_time(value: Any, where: str, micro: bool) -> Any:
+    """A Time/MicroTime as kube-apiserver serialises it: UTC, `Z`, 0 or 6 fractional digits."""
+    if value is None:
+        return None
+    canonical = _CANONICAL_MICRO_TIME if micro else _CANONICAL_TIME
+    if isinstance(value, str) and canonical.match(value):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise errors.bad_request(f"error decoding {where}: {value!r} is not an RFC 3339 time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise errors.bad_request(f"error decoding {where}: {value!r} is not an RFC 3339 time") from None
+    parsed = parsed.astimezone(UTC)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rewrite(node: Any, path: tuple[str, ...], where: str, micro: bool) -> Any:
+    """`node` with the time at `path` made canonical; the same object when nothing changed."""
+    if not path:
+        return _canonical_time(node, where, micro)
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if not isinstance(node, list):
+            return node
+        out: list[Any] | None = None
+        for i, item in enumerate(node):
+            new = _rewrite(item, rest, f"{where}[{i}]", micro)
+            if new is not item:
+                out = out if out is not None else list(node)
+                out[i] = new
+        return node if out is None else out
+    if not isinstance(node, dict) or head not in node:
+        return node
+    new = _rewrite(node[head], rest, f"{where}.{head}" if where else head, micro)
+    return node if new is node[head] else {**node, head: new}
+
+
+def normalize(resource: Resource, obj: Obj) -> Obj:
+    """Serialise `obj` as kube-apiserver would after decoding it: times in their canonical
+    RFC 3339 form (400 when a time does not parse) and empty `omitempty` metadata dropped."""
+    for micro, table in ((False, _TIME_FIELDS), (True, _MICRO_TIME_FIELDS)):
+        for path in table.get(resource.plural, ()):
+            obj = _rewrite(obj, path, "", micro)
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and any(meta.get(k, 0) in ({}, [], None) for k in _OMIT_EMPTY_METADATA):
+        obj = {**obj, "metadata": {k: v for k, v in meta.items()
+                                   if not (k in _OMIT_EMPTY_METADATA and v in ({}, [], None))}}
     return obj

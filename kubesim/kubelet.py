@@ -27,7 +27,7 @@ from typing import Any
 from . import errors
 from .clock import Clock, Timer, parse_time, rfc3339
 from .quantity import as_int, cpu_millis
-from .runtime import Runtime, annotation, annotation_float
+from .runtime import ContainerConfigError, Runtime, annotation, annotation_float
 from .store import Store
 from .watch import DELETED, Change
 
@@ -134,6 +134,7 @@ class Kubelet:
                  delays: StageDelays | None = None, rng: random.Random | None = None) -> None:
         self.store = store
         self.runtime = runtime
+        runtime.attach(store)
         self.clock = clock or store.clock
         self.delays = delays or StageDelays()
         self.rng = rng or random.Random()
@@ -164,8 +165,10 @@ class Kubelet:
     def set_node_up(self, node: str, up: bool) -> None:
         """A node whose kubelet is down writes nothing; on return it re-syncs every pod."""
         was = self.nodes.get(node)
+        if was is None:
+            return  # not a node this kubelet manages
         self.nodes[node] = up
-        if up and was is False:
+        if up and not was:
             for pod in self.store.pods_on_node(node):
                 run = self._pods.get(pod["metadata"]["uid"])
                 if run is not None:
@@ -234,8 +237,11 @@ class Kubelet:
                 return
             self._after(None, self._delay(pod, "create"), lambda: self._admit(namespace, name, meta["uid"]))
             return
-        if "deletionTimestamp" in meta and not run.deleting:
-            self._terminate(run, pod)
+        if "deletionTimestamp" in meta:
+            if not run.deleting:
+                self._terminate(run, pod)
+            else:
+                self._finish_if_done(run)
 
     def _current(self, run: _Pod) -> Obj | None:
         pod = self.store.try_get("pods", *run.key)
@@ -359,8 +365,12 @@ class Kubelet:
         self._publish(run)
 
     def _start_one(self, run: _Pod, pod: Obj, c: _Container) -> None:
-        error = self.runtime.start(pod, _container_spec(pod, c.name, c.init), c.init,
-                                   lambda code, reason, message: self._exited(run, c, code, reason, message))
+        try:
+            error = self.runtime.start(pod, _container_spec(pod, c.name, c.init), c.init,
+                                       lambda code, reason, message: self._exited(run, c, code, reason, message))
+        except ContainerConfigError as exc:
+            c.state, c.reason, c.message = "waiting", "CreateContainerConfigError", str(exc)
+            return
         if error is not None:
             c.state, c.reason, c.message = "waiting", "CreateContainerError", error
             return
@@ -436,7 +446,8 @@ class Kubelet:
                 return
             self._publish_terminal(run)
             pod = self._current(run)
-            if pod is not None:
+            # A kubelet cut off from the API server cannot finish the deletion; it does on return.
+            if pod is not None and self.nodes.get(run.node):
                 self._delete_pod(pod)
             return
         if run.init_done and any(c.state != "terminated" for c in run.containers):

@@ -46,6 +46,18 @@ Known divergences from kube-apiserver (for the divergence register):
 6. RFC 7386 is followed exactly: nulls inside arrays in a merge patch are kept.
 7. Negative array indices (an extension of the Go JSON-patch library) are rejected,
    as RFC 6902 requires.
+8. A `$setElementOrder` list that leaves out an element of the patch list is rejected
+   (400), as the preserve-order design proposal specifies. Whether kube's engine
+   enforces that subset rule, as well as the relative-order rule, is unverified.
+
+Kubernetes behaviours kept on purpose, which may surprise:
+
+* a JSON `null` body is an empty patch for JSON patch and strategic merge patch (200,
+  no change), but 400 for merge patch, as in kube;
+* merged lists are ordered as `_interleave` describes. Without `$setElementOrder`, an
+  element that only the patch has goes first (the kubectl-patch task page shows this);
+* one `$patch: delete` element deletes one live element with that key, so duplicates
+  need one directive each. `$deleteFromPrimitiveList` removes every copy.
 """
 
 from __future__ import annotations

@@ -35,13 +35,25 @@ def annotation_float(pod: Obj, name: str, default: float | None) -> float | None
         return default
 
 
+class ContainerConfigError(Exception):
+    """Raised by `Runtime.start` when the container's configuration cannot be resolved
+    (a missing ConfigMap or key, an unsupported env source): CreateContainerConfigError."""
+
+
 class Runtime:
     """What the kubelet needs from a container runtime."""
 
     name = "abstract"
 
+    def attach(self, store: Any) -> None:
+        """Called by the kubelet with its object store, for runtimes that read ConfigMaps or nodes."""
+
     def start(self, pod: Obj, container: Obj, init: bool, on_exit: ExitCallback) -> str | None:
-        """Start a container; returns None when started, or a CreateContainerError message."""
+        """Start a container; returns None when started, or a CreateContainerError message.
+
+        Raises ContainerConfigError when the configuration cannot be resolved. `on_exit`
+        must be called later, on the event loop, never from inside start().
+        """
         raise NotImplementedError
 
     def stop(self, pod_uid: str, container: str, grace: float) -> None:

@@ -20,10 +20,10 @@ import tornado.iostream
 import tornado.netutil
 import tornado.web
 
-from . import errors
+from . import errors, tables
 from .clock import Timer
 from .faults import Faults
-from .resources import BINDINGS, RESOURCES, COORDINATION, CORE, Resource, api_resource_list, lookup
+from .resources import BINDINGS, COORDINATION, CORE, RESOURCES, Resource, api_resource_list, lookup
 from .store import Store
 from .watch import Watcher
 
@@ -41,6 +41,9 @@ class ServerOptions:
     bookmark_interval: float = 60.0
     # Without timeoutSeconds, kube-apiserver picks 1800-3600 s; a shorter default forces reconnects.
     default_watch_timeout: float = 1800.0
+    # Events buffered for one watch stream before the server gives up on a slow consumer
+    # and ends its stream (the client then re-watches from its last resourceVersion).
+    watch_max_buffered: int = 200_000
     bearer_token: str | None = None
 
 
@@ -133,6 +136,10 @@ class BaseHandler(tornado.web.RequestHandler):
         self.clear_header("Server")
 
     def check_xsrf_cookie(self) -> None:
+        return None
+
+    def compute_etag(self) -> None:
+        # kube-apiserver sends no ETag (and never answers 304): keep Tornado's off.
         return None
 
     async def prepare(self) -> None:
@@ -306,21 +313,30 @@ class ResourceHandler(BaseHandler):
         store = self.server.store
         if t.resource is BINDINGS:
             raise errors.method_not_allowed()
-        if t.name is not None:
-            if t.watch:
-                raise errors.not_found_path(self.request.path)
-            self.reply(store.get(t.resource.plural, t.namespace, t.name))
+        table = tables.wanted_table(self.request.headers.get("Accept", ""))
+        if t.name is not None and not t.watch:
+            self.reply_read(t, store.get(t.resource.plural, t.namespace, t.name), table)
             return
         if t.watch or self._q("watch") in ("true", "1"):
-            await self._watch(t)
+            if t.subresource is not None:
+                raise errors.not_found_path(self.request.path)
+            await self._watch(t, table)
             return
         limit = self._int_q("limit")
-        self.reply(store.list(
+        self.reply_read(t, store.list(
             t.resource.plural, t.namespace,
             label_selector=self._q("labelSelector"), field_selector=self._q("fieldSelector"),
             limit=limit, continue_token=self._q("continue"),
             resource_version=self._q("resourceVersion"),
-            resource_version_match=self._q("resourceVersionMatch")))
+            resource_version_match=self._q("resourceVersionMatch")), table)
+
+    def reply_read(self, t: Target, body: dict[str, Any], table: str | None) -> None:
+        """Answer a get or list, as a meta.k8s.io Table when the Accept header asks for one."""
+        if table is not None:
+            body = tables.to_table(t.resource.plural, body, version=table,
+                                   include=tables.include_object(self._q("includeObject")),
+                                   now=self.server.store.clock.now())
+        self.reply(body)
 
     async def _create(self, t: Target) -> None:
         store = self.server.store
@@ -353,6 +369,8 @@ class ResourceHandler(BaseHandler):
         if t.name is None or t.resource is BINDINGS or t.subresource in ("binding", "eviction", "finalize"):
             raise errors.method_not_allowed()
         ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip()
+        if ctype not in PATCH_TYPES[:3]:  # server-side apply included: out of scope
+            raise errors.unsupported_media_type(ctype)
         body = self._body()
         self.reply(self.server.store.patch(t.resource.plural, t.namespace, t.name, body, ctype,
                                            t.subresource))
@@ -372,7 +390,8 @@ class ResourceHandler(BaseHandler):
                 t.resource.plural, t.namespace, label_selector=self._q("labelSelector"),
                 field_selector=self._q("fieldSelector"), options=options))
             return
-        self.reply(store.delete(t.resource.plural, t.namespace, t.name, options))
+        result = store.delete(t.resource.plural, t.namespace, t.name, options)
+        self.reply(_delete_response(store, t, result))
 
     def _int_q(self, name: str) -> int:
         raw = self._q(name)
@@ -388,27 +407,55 @@ class ResourceHandler(BaseHandler):
 
     # ---- watch
 
-    async def _watch(self, t: Target) -> None:
-        store = self.server.store
-        send_initial = self._q("sendInitialEvents")
+    def _watch_options(self, t: Target) -> tuple[str, bool, bool | None]:
+        """Validate watch parameters as kube-apiserver does: (field selector, bookmarks, initial)."""
         allow_bookmarks = self._q("allowWatchBookmarks") in ("true", "1")
-        if send_initial == "true" and (self._q("resourceVersionMatch") != "NotOlderThan" or not allow_bookmarks):
-            raise errors.invalid("ListOptions", "", [(
-                "FieldValueForbidden", "sendInitialEvents",
-                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan "
-                "and allowWatchBookmarks to true")])
+        raw_initial = self._q("sendInitialEvents")
+        send_initial: bool | None = None
+        if raw_initial:
+            if raw_initial.lower() not in ("true", "1", "t", "false", "0", "f"):
+                raise errors.bad_request(f'sendInitialEvents: invalid value "{raw_initial}"')
+            send_initial = raw_initial.lower() in ("true", "1", "t")
+        match = self._q("resourceVersionMatch")
+        causes: list[tuple[str, str, str]] = []
+        if send_initial is not None and match != "NotOlderThan":
+            causes.append(("FieldValueForbidden", "resourceVersionMatch",
+                           "Forbidden: sendInitialEvents requires setting resourceVersionMatch to "
+                           "NotOlderThan"))
+        if send_initial and not allow_bookmarks:
+            causes.append(("FieldValueForbidden", "allowWatchBookmarks",
+                           "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true"))
+        if send_initial is None and match:
+            causes.append(("FieldValueForbidden", "resourceVersionMatch",
+                           "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                           "sendInitialEvents is provided"))
+        if causes:
+            error = errors.invalid("ListOptions", "", causes, group="meta.k8s.io")
+            error.message = error.message.replace("ListOptions", "ListOptions.meta.k8s.io", 1)
+            raise error
+        fields = self._q("fieldSelector")
+        if t.name is not None:
+            # The legacy /watch/.../{name} path watches one object, like a metadata.name selector.
+            fields = f"{fields},metadata.name={t.name}" if fields else f"metadata.name={t.name}"
+        return fields, allow_bookmarks, send_initial
+
+    async def _watch(self, t: Target, table: str | None = None) -> None:
+        store = self.server.store
+        fields, allow_bookmarks, send_initial = self._watch_options(t)
+        include = tables.include_object(self._q("includeObject")) if table else ""
+        timeout = float(self._int_q("timeoutSeconds") or self.server.options.default_watch_timeout)
         watcher = store.watch(
             t.resource.plural, t.namespace,
-            label_selector=self._q("labelSelector"), field_selector=self._q("fieldSelector"),
+            label_selector=self._q("labelSelector"), field_selector=fields,
             resource_version=self._q("resourceVersion"), allow_bookmarks=allow_bookmarks,
-            send_initial_events=None if not send_initial else send_initial == "true")
+            send_initial_events=send_initial, max_buffered=self.server.options.watch_max_buffered)
         self.watcher = watcher
-        timeout = float(self._int_q("timeoutSeconds") or self.server.options.default_watch_timeout)
         clock = store.clock
         kind, api_version = t.resource.kind, t.resource.api_version
         timers: list[Timer] = []
 
         def expire() -> None:
+            # A last bookmark just before the timeout, so the client resumes from a fresh RV.
             watcher.bookmark(kind, api_version, store.resource_version)
             watcher.close()
 
@@ -425,22 +472,34 @@ class ResourceHandler(BaseHandler):
         self.set_header("Content-Type", "application/json")
         self.set_header("Transfer-Encoding", "chunked")
         cache = self.server.json_cache
+        headers_sent = False
+
+        def encode(etype: str, obj: dict[str, Any]) -> bytes:
+            nonlocal headers_sent
+            if table is None or etype in ("ERROR", "BOOKMARK"):
+                data = cache.dumps(obj)
+            else:
+                # Only the first Table of a watch carries column definitions.
+                data = orjson.dumps(tables.to_table(
+                    t.resource.plural, obj, version=table, include=include, now=clock.now(),
+                    headers=not headers_sent))
+                headers_sent = True
+            return b'{"type":"' + etype.encode() + b'","object":' + data + b"}\n"
+
         try:
             await self.flush()
             while True:
                 events = await watcher.next_events()
                 if watcher.aborted:
-                    self.request.connection.stream.close()  # type: ignore[attr-defined]
+                    # A broken connection: no chunked terminator, the client sees a truncated body.
+                    stream = getattr(self.request.connection, "stream", None)
+                    if stream is not None:
+                        stream.close()
                     return
                 if not events:
                     break
-                chunk = b"".join(
-                    b'{"type":"' + etype.encode() + b'","object":' + cache.dumps(obj) + b"}\n"
-                    for etype, obj in events)
-                self.write(chunk)
+                self.write(b"".join(encode(etype, obj) for etype, obj in events))
                 await self.flush()
-                if watcher.closed and watcher.aborted:
-                    break
         except tornado.iostream.StreamClosedError:
             return
         finally:
@@ -452,6 +511,20 @@ class ResourceHandler(BaseHandler):
     def on_connection_close(self) -> None:
         if self.watcher is not None:
             self.watcher.close()
+
+
+def _delete_response(store: Store, t: Target, result: dict[str, Any]) -> dict[str, Any]:
+    """What DELETE answers: the object while it still exists (or, for pods and namespaces,
+    always), else a `Status` of kind Success naming what was removed, as kube-apiserver does."""
+    r = t.resource
+    uid = result["metadata"].get("uid")
+    current = store.try_get(r.plural, t.namespace, result["metadata"]["name"])
+    if r.plural in ("pods", "namespaces") or (current is not None and current["metadata"].get("uid") == uid):
+        return result
+    details: dict[str, Any] = {"name": result["metadata"]["name"], "kind": r.plural, "uid": uid}
+    if r.group:
+        details["group"] = r.group
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
 
 def admin_routes(server: ApiServer, hooks: dict[str, Callable[[dict[str, Any]], Any]] | None = None) -> list[Any]:

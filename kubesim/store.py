@@ -208,7 +208,7 @@ class Store:
         obj = admission.prepare_create(r, obj)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = rfc3339(self.clock.now())
-        stored = self._commit(r, key, None, obj, ADDED)
+        stored = self._commit(r, key, None, admission.normalize(r, obj), ADDED)
         if resource == "events" and self.event_ttl_seconds > 0:
             uid = meta["uid"]
             self.clock.call_later(self.event_ttl_seconds, lambda: self._expire(r, key, uid))
@@ -287,6 +287,7 @@ class Store:
                 admission.check_pod_spec_update(name, old["spec"], spec)
                 new["spec"] = spec
             admission.validate_metadata(r, new)
+        new = admission.normalize(r, new)
         if new == old:
             return old
         stored = self._commit(r, key, old, new, MODIFIED)
@@ -423,14 +424,15 @@ class Store:
                         f"too old resource version: {rv} ({self._floor[resource]})").status())
                     return watcher
                 for change in self._history_after(resource, rv):
-                    watcher.offer(change)
+                    watcher.offer(change, initial=True)
         if initial:
             objs = self._objects[resource]
             for k in sorted(objs):
                 if watcher.matches(objs[k]):
-                    watcher.push(ADDED, objs[k])
+                    watcher.push(ADDED, objs[k], initial=True)
             if send_initial_events:
-                watcher.bookmark(r.kind, r.api_version, self._rv, {"k8s.io/initial-events-end": "true"})
+                watcher.bookmark(r.kind, r.api_version, self._rv, {"k8s.io/initial-events-end": "true"},
+                                 initial=True)
         self._watchers[resource].add(watcher)
         return watcher
 

@@ -53,9 +53,11 @@ class Watcher:
         self.allow_bookmarks = allow_bookmarks
         self.max_buffered = max_buffered
         self.closed = False
-        # Set when the server drops this stream abruptly (fault injection, slow consumer).
+        # Set when the server breaks this stream's connection abruptly (fault injection).
         self.aborted = False
         self._events: deque[tuple[str, Obj]] = deque()
+        # How many of the buffered events are initial ones (see `push`).
+        self._initial = 0
         self._wakeup = asyncio.Event()
         self._on_close = on_close
 
@@ -82,31 +84,38 @@ class Watcher:
             return (DELETED, {**change.old, "metadata": meta})
         return None
 
-    def offer(self, change: Change) -> None:
+    def offer(self, change: Change, *, initial: bool = False) -> None:
         if self.closed:
             return
         event = self.translate(change)
         if event is not None:
-            self.push(*event)
+            self.push(*event, initial=initial)
 
-    def push(self, event_type: str, obj: Obj) -> None:
+    def push(self, event_type: str, obj: Obj, *, initial: bool = False) -> None:
+        """Queue an event. `initial` events (the synthetic ADDEDs and the history replayed
+        when the watch opens) are not held against `max_buffered`: only live events are."""
         if self.closed:
             return
-        if len(self._events) >= self.max_buffered:
-            # A consumer this far behind is dropped, as kube-apiserver drops slow watchers;
-            # the client re-watches from its last resourceVersion.
-            self.abort()
+        if initial:
+            self._initial += 1
+        elif len(self._events) - self._initial >= self.max_buffered:
+            # A consumer this far behind is dropped, as kube-apiserver terminates a watcher
+            # whose buffer stays full: what is buffered is discarded and the stream ends
+            # normally, so the client re-watches from the last resourceVersion it received.
+            self._events.clear()
+            self.close()
             return
         self._events.append((event_type, obj))
         self._wakeup.set()
 
-    def bookmark(self, kind: str, api_version: str, rv: int, annotations: dict[str, str] | None = None) -> None:
+    def bookmark(self, kind: str, api_version: str, rv: int, annotations: dict[str, str] | None = None,
+                 *, initial: bool = False) -> None:
         if not self.allow_bookmarks:
             return
         meta: Obj = {"resourceVersion": str(rv)}
         if annotations:
             meta["annotations"] = annotations
-        self.push(BOOKMARK, {"kind": kind, "apiVersion": api_version, "metadata": meta})
+        self.push(BOOKMARK, {"kind": kind, "apiVersion": api_version, "metadata": meta}, initial=initial)
 
     def error(self, status: Obj) -> None:
         self.push(ERROR, status)
@@ -129,6 +138,7 @@ class Watcher:
     def drain(self) -> list[tuple[str, Obj]]:
         events = list(self._events)
         self._events.clear()
+        self._initial = 0
         if not self.closed:
             self._wakeup.clear()
         return events
