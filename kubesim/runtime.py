@@ -78,7 +78,8 @@ class SimRuntime(Runtime):
       oom                "true": exit 137 with reason OOMKilled
       sigterm-seconds    how long containers take to exit after SIGTERM (default 0)
       sigterm-exit-code  the exit code after SIGTERM (default 143)
-    Init containers complete at once with exit 0 unless `init-exit-code` is set.
+    Init containers complete at once (after `init-run-seconds`, default 0) with exit 0
+    unless `init-exit-code` is set.
     """
 
     name = "sim"
@@ -91,12 +92,15 @@ class SimRuntime(Runtime):
         self.rng = rng or random.Random()
         # pod uid -> container name -> (pod, on_exit, pending exit timer)
         self._running: dict[str, dict[str, tuple[Obj, ExitCallback, Timer | None]]] = {}
+        # (pod uid, container) -> when it got its first SIGTERM: a second stop() with a
+        # shorter grace period does not restart its reaction time.
+        self._sigterm_at: dict[tuple[str, str], float] = {}
 
     def start(self, pod: Obj, container: Obj, init: bool, on_exit: ExitCallback) -> str | None:
         uid, name = pod["metadata"]["uid"], container["name"]
         if init:
             code = int(annotation(pod, "init-exit-code", "0") or 0)
-            run: float | None = 0.0
+            run: float | None = annotation_float(pod, "init-run-seconds", 0.0) or 0.0
             reason = "Completed" if code == 0 else "Error"
         else:
             oom = annotation(pod, "oom") == "true"
@@ -118,22 +122,26 @@ class SimRuntime(Runtime):
         pod, _, timer = entry
         if timer is not None:
             timer.cancel()
-        reaction = annotation_float(pod, "sigterm-seconds", 0.0) or 0.0
+        now = self.clock.now()
+        signalled = self._sigterm_at.setdefault((pod_uid, container), now)
+        reaction = (annotation_float(pod, "sigterm-seconds", 0.0) or 0.0) - (now - signalled)
         if reaction < grace:
             code = int(annotation(pod, "sigterm-exit-code", "143") or 143)
             reason = "Completed" if code == 0 else "Error"
-            after = reaction
+            after = max(0.0, reaction)
         else:
             code, reason, after = 137, "Error", grace
         new_timer = self.clock.call_later(after, lambda: self._exit(pod_uid, container, code, reason))
         self._running[pod_uid][container] = (pod, entry[1], new_timer)
 
     def remove_pod(self, pod_uid: str) -> None:
-        for _, _, timer in self._running.pop(pod_uid, {}).values():
+        for name, (_, _, timer) in self._running.pop(pod_uid, {}).items():
+            self._sigterm_at.pop((pod_uid, name), None)
             if timer is not None:
                 timer.cancel()
 
     def _exit(self, uid: str, name: str, code: int, reason: str) -> None:
+        self._sigterm_at.pop((uid, name), None)
         containers = self._running.get(uid, {})
         entry = containers.pop(name, None)
         if not containers:

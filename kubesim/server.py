@@ -20,7 +20,7 @@ import tornado.iostream
 import tornado.netutil
 import tornado.web
 
-from . import errors, tables
+from . import errors, openapi, tables
 from .clock import Timer
 from .faults import Faults
 from .resources import BINDINGS, COORDINATION, CORE, RESOURCES, Resource, api_resource_list, lookup
@@ -89,6 +89,8 @@ class ApiServer:
             (r"/apis/([^/]+)/([^/]+)/?", GroupVersionHandler, ctx),
             (r"/api/v1/(.+)", ResourceHandler, {**ctx, "group": "", "version": CORE}),
             (r"/apis/([^/]+)/([^/]+)/(.+)", ResourceHandler, {**ctx, "group": None, "version": None}),
+            (r"/openapi/v3/?", StaticHandler, {**ctx, "body": openapi.index()}),
+            (r"/openapi/v3/(.+)", OpenAPIHandler, ctx),
             *(extra or []),
         ]
         return tornado.web.Application(routes, default_handler_class=NotFoundHandler,
@@ -180,6 +182,15 @@ class StaticHandler(BaseHandler):
 
     def get(self, *_: str) -> None:
         self.reply(self.body)
+
+
+class OpenAPIHandler(BaseHandler):
+    def get(self, key: str) -> None:
+        doc = openapi.document(key)
+        if doc is None:
+            self.fail(errors.not_found_path(self.request.path))
+            return
+        self.reply(doc)
 
 
 class HealthHandler(BaseHandler):
@@ -422,13 +433,18 @@ class ResourceHandler(BaseHandler):
             causes.append(("FieldValueForbidden", "resourceVersionMatch",
                            "Forbidden: sendInitialEvents requires setting resourceVersionMatch to "
                            "NotOlderThan"))
-        if send_initial and not allow_bookmarks:
-            causes.append(("FieldValueForbidden", "allowWatchBookmarks",
-                           "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true"))
-        if send_initial is None and match:
-            causes.append(("FieldValueForbidden", "resourceVersionMatch",
-                           "Forbidden: resourceVersionMatch is forbidden for watch unless "
-                           "sendInitialEvents is provided"))
+        if match:
+            if send_initial is None:
+                causes.append(("FieldValueForbidden", "resourceVersionMatch",
+                               "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                               "sendInitialEvents is provided"))
+            if match != "NotOlderThan":
+                causes.append(("FieldValueNotSupported", "resourceVersionMatch",
+                               f'Unsupported value: "{match}": supported values: "NotOlderThan"'))
+            if send_initial and not allow_bookmarks:
+                causes.append(("FieldValueForbidden", "allowWatchBookmarks",
+                               "Forbidden: allowWatchBookmarks must be set to true when "
+                               "sendInitialEvents=true"))
         if causes:
             error = errors.invalid("ListOptions", "", causes, group="meta.k8s.io")
             error.message = error.message.replace("ListOptions", "ListOptions.meta.k8s.io", 1)

@@ -18,7 +18,7 @@ import json
 import random
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import admission, errors
@@ -436,7 +436,7 @@ class Store:
         self._watchers[resource].add(watcher)
         return watcher
 
-    def _history_after(self, resource: str, rv: int) -> list[Change]:
+    def _history_after(self, resource: str, rv: int) -> Sequence[Change]:
         history = self._history[resource]
         index = bisect.bisect_right(history, rv, key=lambda c: c.rv)
         return [history[i] for i in range(index, len(history))]
@@ -450,7 +450,7 @@ class Store:
         self._listeners[resource].append(listener)
         return lambda: self._listeners[resource].remove(listener)
 
-    def watchers(self, resource: str | None = None) -> list[Watcher]:
+    def watchers(self, resource: str | None = None) -> Sequence[Watcher]:
         names = [resource] if resource else list(RESOURCES)
         return [w for name in names for w in self._watchers[name]]
 

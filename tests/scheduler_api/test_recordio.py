@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -102,7 +104,7 @@ def test_any_chunking_of_a_stream_yields_the_same_records(
     points = sorted({c % (len(stream) + 1) for c in cuts} | {0, len(stream)})
     decoder = RecordIODecoder()
     out: list[bytes] = []
-    for start, end in zip(points, points[1:], strict=False):
+    for start, end in itertools.pairwise(points):
         out.extend(decoder.feed(stream[start:end]))
     decoder.close()
     assert out == records

@@ -1,0 +1,5 @@
+import sys
+
+from mesoshim.cli import main
+
+sys.exit(main())
