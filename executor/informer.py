@@ -24,7 +24,8 @@ Obj = dict[str, Any]
 Key = tuple[str, str]
 # on_change(key, old, new): new is None when the object is gone.
 OnChange = Callable[[Key, Obj | None, Obj | None], None]
-Lister = Callable[..., Awaitable[aiohttp.ClientResponse]]
+# lister(query, timeout) -> the raw HTTP response of a list or watch request
+Lister = Callable[[dict[str, str], float | None], Awaitable[aiohttp.ClientResponse]]
 
 
 class Expired(Exception):
@@ -38,13 +39,13 @@ def key_of(obj: Obj) -> Key:
 
 class Informer:
     def __init__(self, name: str, lister: Lister, on_change: OnChange, *, page_size: int = 500,
-                 watch_timeout: int = 300, **selectors: str) -> None:
+                 watch_timeout: int = 300, selectors: dict[str, str] | None = None) -> None:
         self.name = name
         self.lister = lister
         self.on_change = on_change
         self.page_size = page_size
         self.watch_timeout = watch_timeout
-        self.selectors = selectors
+        self.selectors = selectors or {}
         self.cache: dict[Key, Obj] = {}
         self.synced = asyncio.Event()
         self.resource_version = ""
@@ -61,10 +62,10 @@ class Informer:
         fresh: dict[Key, Obj] = {}
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"limit": self.page_size, **self.selectors}
+            query = {"limit": str(self.page_size), **self.selectors}
             if token:
-                kwargs["_continue"] = token
-            page = await self._json(await self.lister(**kwargs))
+                query["continue"] = token
+            page = await self._json(await self.lister(query, 120.0))
             for item in page.get("items") or []:
                 fresh[key_of(item)] = item
             token = (page.get("metadata") or {}).get("continue")
@@ -81,9 +82,9 @@ class Informer:
         self.synced.set()
 
     async def watch_once(self) -> None:
-        response = await self.lister(watch=True, resource_version=self.resource_version,
-                                     allow_watch_bookmarks=True, timeout_seconds=self.watch_timeout,
-                                     _request_timeout=self.watch_timeout + 30, **self.selectors)
+        query = {"watch": "true", "resourceVersion": self.resource_version, "allowWatchBookmarks": "true",
+                 "timeoutSeconds": str(self.watch_timeout), **self.selectors}
+        response = await self.lister(query, self.watch_timeout + 30.0)
         try:
             if response.status == 410:
                 raise Expired()

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import aiohttp
 import orjson
 from kubernetes.aio import client as aio
 
@@ -71,16 +72,36 @@ class KubeEdge:
     def __init__(self, api: aio.ApiClient, sink: ClusterSink, *, namespace: str = "mesos",
                  node_selector: str = "") -> None:
         self.api = api
-        self.core = aio.CoreV1Api(api)
         self.sink = sink
         self.namespace = namespace
-        self.nodes = Informer("nodes", self.core.list_node_without_preload_content, self._on_node,
-                              **({"label_selector": node_selector} if node_selector else {}))
-        self.pods = Informer("pods", self.core.list_pod_for_all_namespaces_without_preload_content,
-                             self._on_pod)
+        self.nodes = Informer("nodes", self._lister("/api/v1/nodes"), self._on_node,
+                              selectors={"labelSelector": node_selector} if node_selector else None)
+        self.pods = Informer("pods", self._lister("/api/v1/pods"), self._on_pod)
         self._pods_by_node: dict[str, dict[Key, Obj]] = {}
         self._ops: dict[str, asyncio.Future[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------ raw requests
+
+    async def request(self, method: str, path: str, *, body: Any = None, query: dict[str, str] | None = None,
+                      timeout: float | None = 60.0) -> aiohttp.ClientResponse:
+        """One API request through the official client's transport (auth, TLS, retries on 429),
+        with plain JSON in and out: the generated models cost more than the shim's own work."""
+        method_, url, headers, body_, post = await self.api.param_serialize(
+            method=method, resource_path=path, query_params=list((query or {}).items()),
+            header_params={"Content-Type": "application/json", "Accept": "application/json"},
+            body=body, auth_settings=["BearerToken"])
+        response = await self.api.call_api(method_, url, headers, body_, post, _request_timeout=timeout)
+        raw: aiohttp.ClientResponse = response.response
+        return raw
+
+    def _lister(self, path: str) -> Any:
+        async def lister(query: dict[str, str], timeout: float | None) -> aiohttp.ClientResponse:
+            return await self.request("GET", path, query=query, timeout=timeout)
+        return lister
+
+    async def _json_request(self, method: str, path: str, body: Any = None) -> Obj:
+        return await self._check(await self.request(method, path, body=body))
 
     # ------------------------------------------------------------ watching
 
@@ -137,7 +158,7 @@ class KubeEdge:
         self._ops[name] = future
         future.add_done_callback(lambda f: self._ops.pop(name, None) if self._ops.get(name) is f else None)
 
-    async def _check(self, response: Any) -> Obj:
+    async def _check(self, response: aiohttp.ClientResponse) -> Obj:
         body = await response.read()
         if response.status >= 400:
             try:
@@ -153,8 +174,7 @@ class KubeEdge:
 
         async def op() -> None:
             try:
-                await self._check(await self.core.create_namespaced_pod_without_preload_content(
-                    self.namespace, pod))
+                await self._json_request("POST", f"/api/v1/namespaces/{self.namespace}/pods", pod)
                 done(None)
             except KubeError as exc:
                 # AlreadyExists: a retried launch of the same task; the pod is there.
@@ -169,8 +189,7 @@ class KubeEdge:
             if grace_seconds is not None:
                 body["gracePeriodSeconds"] = max(0, int(grace_seconds + 0.999))
             try:
-                await self._check(await self.core.delete_namespaced_pod_without_preload_content(
-                    name, self.namespace, body=body))
+                await self._json_request("DELETE", f"/api/v1/namespaces/{self.namespace}/pods/{name}", body)
             except KubeError as exc:
                 if exc.status != 404:
                     log.warning("deleting pod %s failed: %s", name, exc)
@@ -182,27 +201,25 @@ class KubeEdge:
 
     async def ensure_namespace(self) -> None:
         try:
-            await self._check(await self.core.read_namespace_without_preload_content(self.namespace))
+            await self._json_request("GET", f"/api/v1/namespaces/{self.namespace}")
         except KubeError as exc:
             if exc.status != 404:
                 raise
-            await self._check(await self.core.create_namespace_without_preload_content(
-                {"metadata": {"name": self.namespace}}))
+            await self._json_request("POST", "/api/v1/namespaces", {"metadata": {"name": self.namespace}})
 
     async def master_id(self) -> str:
         """The master's identity, kept in a ConfigMap so framework and offer ids survive restarts."""
         try:
-            record = await self._check(await self.core.read_namespaced_config_map_without_preload_content(
-                MASTER_RECORD, self.namespace))
+            record = await self._json_request("GET", f"{self._configmaps}/{MASTER_RECORD}")
             return str(record["data"]["masterId"])
         except KubeError as exc:
             if exc.status != 404:
                 raise
         new_id = str(uuid.uuid4())
         try:
-            await self._check(await self.core.create_namespaced_config_map_without_preload_content(
-                self.namespace, {"metadata": {"name": MASTER_RECORD, "labels": {RECORD_LABEL: "master"}},
-                                 "data": {"masterId": new_id}}))
+            await self._json_request("POST", self._configmaps, {
+                "metadata": {"name": MASTER_RECORD, "labels": {RECORD_LABEL: "master"}},
+                "data": {"masterId": new_id}})
         except KubeError as exc:
             if exc.status != 409:
                 raise
@@ -210,8 +227,8 @@ class KubeEdge:
         return new_id
 
     async def frameworks(self) -> list[mesos_pb2.FrameworkInfo]:
-        listed = await self._check(await self.core.list_namespaced_config_map_without_preload_content(
-            self.namespace, label_selector=f"{RECORD_LABEL}=framework"))
+        listed = await self._check(await self.request(
+            "GET", self._configmaps, query={"labelSelector": f"{RECORD_LABEL}=framework"}))
         infos = []
         for item in listed.get("items") or []:
             info = mesos_pb2.FrameworkInfo()
@@ -222,6 +239,10 @@ class KubeEdge:
                 continue
             infos.append(info)
         return infos
+
+    @property
+    def _configmaps(self) -> str:
+        return f"/api/v1/namespaces/{self.namespace}/configmaps"
 
     @staticmethod
     def framework_record_name(framework_id: str) -> str:
@@ -235,15 +256,13 @@ class KubeEdge:
 
         async def op() -> None:
             try:
-                await self._check(await self.core.replace_namespaced_config_map_without_preload_content(
-                    name, self.namespace, body))
+                await self._json_request("PUT", f"{self._configmaps}/{name}", body)
             except KubeError as exc:
                 if exc.status != 404:
                     log.warning("saving framework %s failed: %s", framework_id, exc)
                     return
                 try:
-                    await self._check(await self.core.create_namespaced_config_map_without_preload_content(
-                        self.namespace, body))
+                    await self._json_request("POST", self._configmaps, body)
                 except KubeError as again:
                     log.warning("saving framework %s failed: %s", framework_id, again)
         self._serialized(name, op)
@@ -253,8 +272,7 @@ class KubeEdge:
 
         async def op() -> None:
             try:
-                await self._check(await self.core.delete_namespaced_config_map_without_preload_content(
-                    name, self.namespace))
+                await self._json_request("DELETE", f"{self._configmaps}/{name}")
             except KubeError as exc:
                 if exc.status != 404:
                     log.warning("forgetting framework %s failed: %s", framework_id, exc)

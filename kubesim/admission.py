@@ -69,6 +69,7 @@ def validate_metadata(resource: Resource, obj: Obj) -> None:
     if problem:
         raise errors.invalid(resource.kind, name, [(
             "FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {problem}')])
+    causes: list[tuple[str, str, str]] = []
     for field in ("labels", "annotations"):
         value = meta.get(field)
         if value is None:
@@ -76,6 +77,34 @@ def validate_metadata(resource: Resource, obj: Obj) -> None:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise errors.invalid(resource.kind, name, [(
                 "FieldValueInvalid", f"metadata.{field}", "Invalid value: values must be strings")])
+        for key, text in value.items():
+            problem = _qualified_name_error(key)
+            if problem:
+                causes.append(("FieldValueInvalid", f"metadata.{field}", f'Invalid value: "{key}": {problem}'))
+            if field == "labels" and text and (len(text) > 63 or not _QUALIFIED_NAME.match(text)):
+                causes.append(("FieldValueInvalid", "metadata.labels", f'Invalid value: "{text}": {_LABEL_VALUE_MSG}'))
+    if sum(len(k) + len(v) for k, v in (meta.get("annotations") or {}).items()) > 256 * 1024:
+        causes.append(("FieldValueTooLong", "metadata.annotations", "Too long: must have at most 262144 bytes"))
+    if causes:
+        raise errors.invalid(resource.kind, name, causes)
+
+
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_QUALIFIED_NAME_MSG = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+                       "start and end with an alphanumeric character, at most 63 characters")
+_LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, "
+                    "'-', '_' or '.', and must start and end with an alphanumeric character, at most "
+                    "63 characters")
+
+
+def _qualified_name_error(key: str) -> str | None:
+    """Why `key` is not a valid label or annotation key ([prefix/]name), or None."""
+    prefix, slash, rest = key.rpartition("/")
+    if slash and (not prefix or len(prefix) > 253 or not _SUBDOMAIN.match(prefix)):
+        return f"prefix part {_SUBDOMAIN_MSG}"
+    if not rest or len(rest) > 63 or not _QUALIFIED_NAME.match(rest):
+        return _QUALIFIED_NAME_MSG
+    return None
 
 
 # ---------------------------------------------------------------- pods
@@ -354,3 +383,184 @@ def normalize(resource: Resource, obj: Obj) -> Obj:
         obj = {**obj, "metadata": {k: v for k, v in meta.items()
                                    if not (k in _OMIT_EMPTY_METADATA and v in ({}, [], None))}}
     return obj
+
+
+# ---------------------------------------------------------------- decoding
+
+# What kube-apiserver's typed decoder would reject: a JSON value of the wrong type for a
+# known field is a 400 before any validation runs (kubesim has no schema beyond this table).
+# Paths are walked from the object root; "*" is every list element, "{}" every map value.
+# JSON null is accepted anywhere, as Go decodes it into the zero value.
+_S, _I, _B, _O, _A, _Q = "string", "int64", "bool", "object", "array", "quantity"
+_STRINGS = (_S,)
+
+
+def _fields(prefix: tuple[str, ...], kind: str, *names: str) -> list[tuple[tuple[str, ...], str]]:
+    return [((*prefix, n), kind) for n in names]
+
+
+def _list_of_objects(prefix: tuple[str, ...], strings: tuple[str, ...] = (),
+                     ints: tuple[str, ...] = (), bools: tuple[str, ...] = (),
+                     objects: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    item = (*prefix, "*")
+    return [(prefix, _A), (item, _O), *_fields(item, _S, *strings), *_fields(item, _I, *ints),
+            *_fields(item, _B, *bools), *_fields(item, _O, *objects)]
+
+
+def _string_map(prefix: tuple[str, ...], value: str = _S) -> list[tuple[tuple[str, ...], str]]:
+    return [(prefix, _O), ((*prefix, "{}"), value)]
+
+
+def _containers(key: str) -> list[tuple[tuple[str, ...], str]]:
+    item = ("spec", key, "*")
+    resources = (*item, "resources")
+    return [
+        *_list_of_objects(("spec", key), strings=("name", "image", "imagePullPolicy", "workingDir",
+                                                  "terminationMessagePath", "terminationMessagePolicy"),
+                          bools=("stdin", "tty"), objects=("resources", "securityContext")),
+        ((*item, "command"), _A), ((*item, "command", "*"), _S),
+        ((*item, "args"), _A), ((*item, "args", "*"), _S),
+        *_list_of_objects((*item, "env"), strings=("name", "value"), objects=("valueFrom",)),
+        *_list_of_objects((*item, "ports"), strings=("name", "protocol", "hostIP"),
+                          ints=("containerPort", "hostPort")),
+        *_string_map((*resources, "limits"), _Q), *_string_map((*resources, "requests"), _Q),
+    ]
+
+
+def _container_statuses(key: str) -> list[tuple[tuple[str, ...], str]]:
+    return _list_of_objects(("status", key), strings=("name", "image", "imageID", "containerID"),
+                            ints=("restartCount",), bools=("ready", "started"),
+                            objects=("state", "lastState"))
+
+
+_METADATA: list[tuple[tuple[str, ...], str]] = [
+    (("kind",), _S), (("apiVersion",), _S), (("metadata",), _O),
+    *_fields(("metadata",), _S, "name", "generateName", "namespace", "uid", "resourceVersion",
+             "selfLink", "creationTimestamp", "deletionTimestamp"),
+    *_fields(("metadata",), _I, "generation", "deletionGracePeriodSeconds"),
+    *_string_map(("metadata", "labels")), *_string_map(("metadata", "annotations")),
+    (("metadata", "finalizers"), _A), (("metadata", "finalizers", "*"), _S),
+    *_list_of_objects(("metadata", "ownerReferences"), strings=("apiVersion", "kind", "name", "uid"),
+                      bools=("controller", "blockOwnerDeletion")),
+]
+
+_TYPES: dict[str, list[tuple[tuple[str, ...], str]]] = {
+    "pods": [
+        (("spec",), _O),
+        *_fields(("spec",), _S, "nodeName", "schedulerName", "restartPolicy", "dnsPolicy",
+                 "serviceAccountName", "serviceAccount", "priorityClassName", "hostname", "subdomain",
+                 "preemptionPolicy", "runtimeClassName"),
+        *_fields(("spec",), _I, "terminationGracePeriodSeconds", "activeDeadlineSeconds", "priority"),
+        *_fields(("spec",), _B, "hostNetwork", "hostPID", "hostIPC", "enableServiceLinks",
+                 "automountServiceAccountToken"),
+        *_fields(("spec",), _O, "affinity", "securityContext"),
+        *_string_map(("spec", "nodeSelector")),
+        *_list_of_objects(("spec", "tolerations"), strings=("key", "operator", "value", "effect"),
+                          ints=("tolerationSeconds",)),
+        *_containers("containers"), *_containers("initContainers"),
+        *_list_of_objects(("spec", "volumes"), strings=("name",)),
+        (("status",), _O),
+        *_fields(("status",), _S, "phase", "message", "reason", "podIP", "hostIP",
+                 "nominatedNodeName", "qosClass", "startTime"),
+        *_list_of_objects(("status", "conditions"),
+                          strings=("type", "status", "reason", "message")),
+        *_list_of_objects(("status", "podIPs"), strings=("ip",)),
+        *_container_statuses("containerStatuses"), *_container_statuses("initContainerStatuses"),
+    ],
+    "nodes": [
+        (("spec",), _O), *_fields(("spec",), _S, "podCIDR", "providerID"),
+        (("spec", "unschedulable"), _B), (("spec", "podCIDRs"), _A), (("spec", "podCIDRs", "*"), _S),
+        *_list_of_objects(("spec", "taints"), strings=("key", "value", "effect")),
+        (("status",), _O),
+        *_string_map(("status", "capacity"), _Q), *_string_map(("status", "allocatable"), _Q),
+        *_list_of_objects(("status", "conditions"), strings=("type", "status", "reason", "message")),
+        *_list_of_objects(("status", "addresses"), strings=("type", "address")),
+        (("status", "nodeInfo"), _O), (("status", "daemonEndpoints"), _O), (("status", "images"), _A),
+    ],
+    "namespaces": [
+        (("spec",), _O), (("spec", "finalizers"), _A), (("spec", "finalizers", "*"), _S),
+        (("status",), _O), (("status", "phase"), _S),
+    ],
+    "configmaps": [*_string_map(("data",)), *_string_map(("binaryData",)), (("immutable",), _B)],
+    "services": [
+        (("spec",), _O),
+        *_fields(("spec",), _S, "type", "clusterIP", "sessionAffinity", "externalTrafficPolicy",
+                 "internalTrafficPolicy", "ipFamilyPolicy", "loadBalancerIP", "externalName"),
+        *_string_map(("spec", "selector")),
+        (("spec", "clusterIPs"), _A), (("spec", "clusterIPs", "*"), _S),
+        *_list_of_objects(("spec", "ports"), strings=("name", "protocol", "appProtocol"),
+                          ints=("port", "nodePort")),
+        (("status",), _O),
+    ],
+    "events": [
+        (("involvedObject",), _O),
+        *_fields(("involvedObject",), _S, "kind", "namespace", "name", "uid", "apiVersion",
+                 "resourceVersion", "fieldPath"),
+        *_fields((), _S, "reason", "message", "type", "action", "reportingComponent",
+                 "reportingInstance", "firstTimestamp", "lastTimestamp", "eventTime"),
+        (("count",), _I), (("source",), _O), *_fields(("source",), _S, "component", "host"),
+        (("series",), _O), (("series", "count"), _I), (("series", "lastObservedTime"), _S),
+        (("related",), _O),
+    ],
+    "leases": [
+        (("spec",), _O),
+        *_fields(("spec",), _S, "holderIdentity", "acquireTime", "renewTime", "preferredHolder",
+                 "strategy"),
+        *_fields(("spec",), _I, "leaseDurationSeconds", "leaseTransitions"),
+    ],
+}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _type_ok(value: Any, kind: str) -> bool:
+    if value is None:
+        return True
+    if kind == _S:
+        return isinstance(value, str)
+    if kind == _I:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == _B:
+        return isinstance(value, bool)
+    if kind == _O:
+        return isinstance(value, dict)
+    if kind == _A:
+        return isinstance(value, list)
+    return isinstance(value, str | int | float) and not isinstance(value, bool)  # quantity
+
+
+def _walk(node: Any, path: tuple[str, ...], where: str) -> list[tuple[str, Any]]:
+    """Every (field path, value) that `path` names inside `node`."""
+    if not path:
+        return [(where, node)]
+    head, rest = path[0], path[1:]
+    if head == "*":
+        if not isinstance(node, list):
+            return []
+        return [hit for i, item in enumerate(node) for hit in _walk(item, rest, f"{where}[{i}]")]
+    if head == "{}":
+        if not isinstance(node, dict):
+            return []
+        return [hit for k, v in node.items() for hit in _walk(v, rest, f"{where}[{k}]")]
+    if not isinstance(node, dict) or head not in node:
+        return []
+    return _walk(node[head], rest, f"{where}.{head}" if where else head)
+
+
+def check_types(resource: Resource, obj: Obj) -> None:
+    """Raise 400 as kube-apiserver's decoder does when a known field has the wrong JSON type."""
+    for path, kind in (*_METADATA, *_TYPES.get(resource.plural, ())):
+        for where, value in _walk(obj, path, ""):
+            if not _type_ok(value, kind):
+                raise errors.bad_request(
+                    f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+                    f"{resource.kind}: json: cannot unmarshal {_json_type(value)} into Go struct "
+                    f"field {where} of type {kind}")

@@ -373,7 +373,7 @@ class ResourceHandler(BaseHandler):
     async def _replace(self, t: Target) -> None:
         if t.name is None or t.resource is BINDINGS or t.subresource in ("binding", "eviction"):
             raise errors.method_not_allowed()
-        sub = "status" if t.subresource == "status" else None
+        sub = t.subresource if t.subresource in ("status", "finalize") else None
         self.reply(self.server.store.replace(t.resource.plural, t.namespace, t.name, self._body(), sub))
 
     async def _patch_(self, t: Target) -> None:

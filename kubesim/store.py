@@ -109,6 +109,7 @@ class Store:
         resource_version_match: str = "",
     ) -> Obj:
         r = RESOURCES[resource]
+        _check_list_options(resource_version, resource_version_match, continue_token)
         labels = parse_label_selector(label_selector)
         fields = parse_field_selector(field_selector, resource)
         if continue_token:
@@ -235,6 +236,7 @@ class Store:
         patched = apply_patch(current, body, content_type, resource)
         if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
             raise errors.bad_request("the patch produced an object without metadata")
+        admission.check_types(r, patched)
         return self._update(r, namespace, name, patched, subresource)
 
     def update_with(self, resource: str, namespace: str | None, name: str,
@@ -271,6 +273,10 @@ class Store:
             if r.plural == "pods":
                 admission.check_pod_status_update(name, old.get("status") or {}, new["status"],
                                                   self.strict_terminal_phase)
+        elif subresource == "finalize":
+            # namespaces/{n}/finalize writes only spec.finalizers.
+            finalizers = (obj.get("spec") or {}).get("finalizers") or []
+            new = {**old, "spec": {**(old.get("spec") or {}), "finalizers": list(finalizers)}}
         else:
             new = {**obj, "kind": r.kind, "apiVersion": r.api_version, "metadata": meta}
             if "deletionTimestamp" in old_meta:
@@ -305,7 +311,12 @@ class Store:
         if obj is None:
             raise errors.not_found(resource, name, r.group)
         options = options or {}
-        _check_preconditions(r, obj, options.get("preconditions") or {})
+        preconditions = options.get("preconditions") or {}
+        if not isinstance(preconditions, dict) or not all(
+                isinstance(preconditions.get(k), str | None) for k in ("uid", "resourceVersion")):
+            raise errors.bad_request('DeleteOptions in version "v1" cannot be handled as a DeleteOptions: '
+                                     "preconditions must be an object of strings")
+        _check_preconditions(r, obj, preconditions)
         meta = obj["metadata"]
         grace = self._grace_period(r, obj, options.get("gracePeriodSeconds"))
         if "deletionTimestamp" in meta:
@@ -341,8 +352,15 @@ class Store:
         """POST pods/{name}/binding: assign a node, as the scheduler does."""
         r = RESOURCES["pods"]
         body = binding if isinstance(binding, dict) else {}
+        body_meta = body.get("metadata") or {}
         target = body.get("target") or {}
-        if not isinstance(target, dict) or not target.get("name"):
+        if (not isinstance(body_meta, dict) or not isinstance(body_meta.get("annotations") or {}, dict)
+                or not isinstance(target, dict)):
+            raise errors.bad_request('Binding in version "v1" cannot be handled as a Binding: '
+                                     "metadata, metadata.annotations and target must be objects")
+        if body_meta.get("name") and body_meta["name"] != name:
+            raise errors.bad_request("name in URL does not match name in Binding object")
+        if not target.get("name"):
             raise errors.invalid("Binding", name, [("FieldValueRequired", "target.name", "Required value")])
         key = (namespace, name)
         pod = self._objects["pods"].get(key)
@@ -377,6 +395,9 @@ class Store:
         r = RESOURCES["pods"]
         pod = self.get("pods", namespace, name)
         body = eviction if isinstance(eviction, dict) else {}
+        if not isinstance(body.get("deleteOptions") or {}, dict):
+            raise errors.bad_request('Eviction in version "v1" cannot be handled as an Eviction: '
+                                     "deleteOptions must be an object")
         if "deletionTimestamp" not in pod["metadata"]:
             status = dict(pod.get("status") or {})
             status["conditions"] = _set_condition(status.get("conditions") or [], {
@@ -513,15 +534,19 @@ class Store:
             self._pods_by_node.setdefault(new_node, set()).add(key)
 
     def _grace_period(self, r: Resource, obj: Obj, requested: Any) -> int:
-        if r.plural != "pods":
-            return 0
         if requested is not None:
             try:
-                grace = max(0, int(requested))
+                if isinstance(requested, bool | float):
+                    raise TypeError(requested)
+                grace = int(requested)
             except (TypeError, ValueError):
                 raise errors.bad_request(f"gracePeriodSeconds must be an integer, got {requested!r}") from None
-        else:
+        if r.plural != "pods":
+            return 0
+        if requested is None:
             grace = int(obj["spec"].get("terminationGracePeriodSeconds", 30))
+        if grace < 0:
+            grace = 1  # a negative grace period asks for the shortest graceful deletion
         unbound = not obj["spec"].get("nodeName")
         terminal = (obj.get("status") or {}).get("phase") in admission.TERMINAL_PHASES
         return 0 if unbound or terminal else grace
@@ -591,11 +616,33 @@ def _parse_rv(text: str) -> int:
     return rv
 
 
+def _check_list_options(rv: str, match: str, continue_token: str) -> None:
+    """422 for the resourceVersionMatch combinations the API concepts page rules out."""
+    if not match:
+        return
+    causes: list[tuple[str, str, str]] = []
+    if not rv:
+        causes.append(("FieldValueForbidden", "resourceVersionMatch",
+                       "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"))
+    if continue_token:
+        causes.append(("FieldValueForbidden", "resourceVersionMatch",
+                       "Forbidden: resourceVersionMatch is forbidden when continue is provided"))
+    if match == "Exact" and rv == "0":
+        causes.append(("FieldValueForbidden", "resourceVersionMatch",
+                       'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+    elif match not in ("Exact", "NotOlderThan"):
+        causes.append(("FieldValueNotSupported", "resourceVersionMatch",
+                       f'Unsupported value: "{match}": supported values: "Exact", "NotOlderThan", ""'))
+    if causes:
+        raise errors.invalid("ListOptions", "", causes, group="meta.k8s.io")
+
+
 def _require_object(body: Any, r: Resource) -> Obj:
     if not isinstance(body, dict):
         raise errors.bad_request(f"the body of the request is not a {r.kind} object")
     if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
         raise errors.bad_request("metadata must be an object")
+    admission.check_types(r, body)
     kind = body.get("kind")
     if kind and kind != r.kind:
         raise errors.bad_request(f"the kind of the object ({kind}) does not match the resource ({r.kind})")

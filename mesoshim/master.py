@@ -14,7 +14,7 @@ import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from executor.status import ObserveContext, Observation, for_framework, is_terminal, observe
 from mesoshim import events
@@ -316,9 +316,9 @@ class Master:
                 effects.append(self._reconcile_known(fw, task, now))
             return effects
         for entry in call.reconcile.tasks:
-            task = fw.tasks.get(entry.task_id.value)
-            if task is not None:
-                effects.append(self._reconcile_known(fw, task, now))
+            known = fw.tasks.get(entry.task_id.value)
+            if known is not None:
+                effects.append(self._reconcile_known(fw, known, now))
             else:
                 agent_id = entry.agent_id.value if entry.HasField("agent_id") else None
                 effects.extend(self._reconcile_unknown(fw, entry.task_id.value, agent_id, now))
@@ -566,6 +566,8 @@ class Master:
         task = fw.tasks.get(task_id) if fw else None
         if fw is None or task is None:
             return []
+        if pod is None and task.pod is not None:
+            task.last_pod = task.pod  # how it ended says why it is gone (evicted, finished, ...)
         task.pod = pod
         if pod is not None:
             task.pod_seen = True
@@ -656,7 +658,7 @@ class Master:
         observation = observe(task.pod, ObserveContext(
             now=now, kill_requested=task.kill_requested, node_state=node_state,
             has_health_check=has_check, launch_failure_timeout=self.config.launch_failure_timeout,
-            waiting_since=task.waiting_since, pod_was_seen=task.pod_seen))
+            waiting_since=task.waiting_since, pod_was_seen=task.pod_seen, last_pod=task.last_pod))
         if observation is None:
             return []
         effects = self._generate(fw, task, observation, now)
@@ -718,14 +720,14 @@ class Master:
 
     def _status(self, fw: Framework, task_id: str, agent_id: str | None, state: int, source: int,
                 reason: int | None, message: str, now: float, executor_id: str | None = None) -> Status:
-        status = Status(state=state, source=source, timestamp=now)
+        status = Status(state=cast(Any, state), source=cast(Any, source), timestamp=now)
         status.task_id.value = task_id
         if agent_id:
             status.agent_id.value = agent_id
         if executor_id:
             status.executor_id.value = executor_id
         if reason is not None:
-            status.reason = reason
+            status.reason = cast(Any, reason)
         if message:
             status.message = message
         return status
@@ -795,7 +797,8 @@ def _launched_tasks(op: mesos_pb2.Offer.Operation) -> list[mesos_pb2.TaskInfo]:
 def _waiting_reason(pod: dict[str, Any] | None) -> str:
     if pod is None:
         return ""
-    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+    pod_status = pod.get("status") or {}
+    for status in (pod_status.get("initContainerStatuses") or []) + (pod_status.get("containerStatuses") or []):
         waiting = (status.get("state") or {}).get("waiting")
         if waiting and waiting.get("reason") not in (None, "ContainerCreating", "PodInitializing"):
             return str(waiting.get("reason"))

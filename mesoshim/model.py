@@ -85,6 +85,7 @@ class Task:
     updates: UpdateStream = field(default_factory=UpdateStream)
     kill_requested: bool = False
     pod: dict[str, Any] | None = None
+    last_pod: dict[str, Any] | None = None
     pod_seen: bool = False
     waiting_since: float | None = None
     waiting_reason: str = ""
