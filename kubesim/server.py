@@ -322,7 +322,7 @@ class ResourceHandler(BaseHandler):
 
     async def _read(self, t: Target) -> None:
         store = self.server.store
-        if t.resource is BINDINGS:
+        if t.resource is BINDINGS or t.subresource in ("binding", "eviction", "finalize"):
             raise errors.method_not_allowed()
         table = tables.wanted_table(self.request.headers.get("Accept", ""))
         if t.name is not None and not t.watch:
@@ -353,8 +353,9 @@ class ResourceHandler(BaseHandler):
         store = self.server.store
         body = self._body()
         if t.resource is BINDINGS:
-            name = (body or {}).get("metadata", {}).get("name") if isinstance(body, dict) else None
-            if not name:
+            meta = body.get("metadata") if isinstance(body, dict) else None
+            name = meta.get("name") if isinstance(meta, dict) else None
+            if not name or not isinstance(name, str):
                 raise errors.bad_request("binding has no metadata.name naming the pod")
             assert t.namespace is not None
             self.reply(store.bind(t.namespace, name, body), 201)

@@ -24,12 +24,20 @@ from executor.agents import AgentConfig, node_to_agent
 from executor.informer import Obj
 from executor.kube import KubeEdge, KubeError, task_identity, task_info_of
 from executor.translate import LaunchContext, pod_name, task_to_pod
-from mesoshim.effects import CloseStream, CreatePod, DeletePod, Effect, ForgetFramework, SaveFramework, SendEvent
+from mesoshim.effects import (
+    CloseStream,
+    CreatePod,
+    DeletePod,
+    Effect,
+    ForgetFramework,
+    SaveFramework,
+    SendEvent,
+)
 from mesoshim.master import Master, MasterConfig
 from mesoshim.pb.mesos.v1 import mesos_pb2
 from mesoshim.pb.mesos.v1.scheduler import scheduler_pb2
 from mesoshim.resources import Resources
-from mesoshim.state import master_state, master_metrics
+from mesoshim.state import master_metrics, master_state
 from scheduler_api.http import MESOS_VERSION, make_app
 from scheduler_api.streams import EventStream
 
@@ -81,11 +89,17 @@ class Shim:
         self.port = sockets[0].getsockname()[1]
         await self.kube.ensure_namespace()
         master_id = await self.kube.master_id()
-        hostname = cfg.advertised_hostname or cfg.host
-        info = mesos_pb2.MasterInfo(id=master_id, ip=_ip_as_uint32(cfg.host), port=self.port,
-                                    pid=f"master@{cfg.host}:{self.port}", hostname=hostname,
-                                    version=MESOS_VERSION)
-        info.address.hostname, info.address.ip, info.address.port = hostname, cfg.host, self.port
+        wildcard = cfg.host in ("", "0.0.0.0")
+        hostname = cfg.advertised_hostname or (socket.gethostname() if wildcard else cfg.host)
+        ip = cfg.host
+        if wildcard:
+            try:
+                ip = socket.gethostbyname(hostname)
+            except OSError:
+                ip = "127.0.0.1"
+        info = mesos_pb2.MasterInfo(id=master_id, ip=_ip_as_uint32(ip), port=self.port,
+                                    pid=f"master@{ip}:{self.port}", hostname=hostname, version=MESOS_VERSION)
+        info.address.hostname, info.address.ip, info.address.port = hostname, ip, self.port
         for capability in (mesos_pb2.MasterInfo.Capability.AGENT_UPDATE,
                            mesos_pb2.MasterInfo.Capability.AGENT_DRAINING,
                            mesos_pb2.MasterInfo.Capability.QUOTA_V2):

@@ -17,7 +17,14 @@ import tornado.web
 from mesoshim.pb.mesos.v1 import mesos_pb2
 from mesoshim.pb.mesos.v1.scheduler import scheduler_pb2
 
-from .guard import STREAM_ID_HEADER, Admitted, MasterView, Rejection, SchedulerRequest, admit_scheduler_call
+from .guard import (
+    STREAM_ID_HEADER,
+    Admitted,
+    MasterView,
+    Rejection,
+    SchedulerRequest,
+    admit_scheduler_call,
+)
 from .streams import EventStream
 
 MESOS_VERSION = "1.12.0"  # purely numeric: pymesos parses it as integers
