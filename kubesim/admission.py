@@ -6,12 +6,13 @@ Pure functions: they take dicts and return new dicts or raise `ApiError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from . import errors
 from .quantity import parse_quantity
-from .resources import Resource
+from .resources import RESOURCES, Resource
 
 Obj = dict[str, Any]
 
@@ -69,6 +70,7 @@ def validate_metadata(resource: Resource, obj: Obj) -> None:
     if problem:
         raise errors.invalid(resource.kind, name, [(
             "FieldValueInvalid", "metadata.name", f'Invalid value: "{name}": {problem}')])
+    assert isinstance(meta, dict)
     causes: list[tuple[str, str, str]] = []
     for field in ("labels", "annotations"):
         value = meta.get(field)
@@ -83,7 +85,8 @@ def validate_metadata(resource: Resource, obj: Obj) -> None:
                 causes.append(("FieldValueInvalid", f"metadata.{field}", f'Invalid value: "{key}": {problem}'))
             if field == "labels" and text and (len(text) > 63 or not _QUALIFIED_NAME.match(text)):
                 causes.append(("FieldValueInvalid", "metadata.labels", f'Invalid value: "{text}": {_LABEL_VALUE_MSG}'))
-    if sum(len(k) + len(v) for k, v in (meta.get("annotations") or {}).items()) > 256 * 1024:
+    annotations: dict[str, str] = meta.get("annotations") or {}
+    if sum([len(k) + len(v) for k, v in annotations.items()]) > 256 * 1024:
         causes.append(("FieldValueTooLong", "metadata.annotations", "Too long: must have at most 262144 bytes"))
     if causes:
         raise errors.invalid(resource.kind, name, causes)
@@ -334,7 +337,7 @@ _MICRO_TIME_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def _canonical_time(value: Any, where: str, micro: bool) -> Any:
+def _canonical_time(value: Any, path: tuple[str | int, ...], micro: bool) -> Any:
     """A Time/MicroTime as kube-apiserver serialises it: UTC, `Z`, 0 or 6 fractional digits."""
     if value is None:
         return None
@@ -342,42 +345,89 @@ def _canonical_time(value: Any, where: str, micro: bool) -> Any:
     if isinstance(value, str) and canonical.match(value):
         return value
     if not isinstance(value, str) or not _RFC3339.match(value):
-        raise errors.bad_request(f"error decoding {where}: {value!r} is not an RFC 3339 time")
+        raise errors.bad_request(f"error decoding {_where(path)}: {value!r} is not an RFC 3339 time")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise errors.bad_request(f"error decoding {where}: {value!r} is not an RFC 3339 time") from None
+        raise errors.bad_request(f"error decoding {_where(path)}: {value!r} is not an RFC 3339 time") from None
     parsed = parsed.astimezone(UTC)
     return parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
 
 
-def _rewrite(node: Any, path: tuple[str, ...], where: str, micro: bool) -> Any:
-    """`node` with the time at `path` made canonical; the same object when nothing changed."""
-    if not path:
-        return _canonical_time(node, where, micro)
-    head, rest = path[0], path[1:]
-    if head == "*":
-        if not isinstance(node, list):
-            return node
-        out: list[Any] | None = None
-        for i, item in enumerate(node):
-            new = _rewrite(item, rest, f"{where}[{i}]", micro)
+class _Tree:
+    """A set of paths compiled for one walk over an object: `fields` by key, `items` for every
+    list element ("*"), `values` for every map value ("{}"); `leaf` is what the path ends in."""
+
+    __slots__ = ("fields", "items", "leaf", "values")
+
+    def __init__(self) -> None:
+        self.leaf: str | None = None
+        self.fields: dict[str, _Tree] = {}
+        self.items: _Tree | None = None
+        self.values: _Tree | None = None
+
+    def child(self, segment: str) -> _Tree:
+        if segment == "*":
+            self.items = self.items or _Tree()
+            return self.items
+        if segment == "{}":
+            self.values = self.values or _Tree()
+            return self.values
+        return self.fields.setdefault(segment, _Tree())
+
+
+def _compile(paths: Iterable[tuple[tuple[str, ...], str]]) -> _Tree:
+    root = _Tree()
+    for path, leaf in paths:
+        node = root
+        for segment in path:
+            node = node.child(segment)
+        node.leaf = leaf
+    return root
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) or (i and path[i - 1] == "{}") else f".{p}"
+                   for i, p in enumerate(path) if p != "{}").lstrip(".")
+
+
+_TIME_TREES: dict[str, _Tree] = {
+    plural: _compile([*((p, "time") for p in _TIME_FIELDS.get(plural, ())),
+                      *((p, "micro") for p in _MICRO_TIME_FIELDS.get(plural, ()))])
+    for plural in {*_TIME_FIELDS, *_MICRO_TIME_FIELDS}
+}
+
+
+def _rewrite(value: Any, tree: _Tree, path: tuple[str | int, ...]) -> Any:
+    """`value` with the times `tree` names made canonical; the same object when nothing changed."""
+    if tree.leaf is not None:
+        return _canonical_time(value, path, tree.leaf == "micro")
+    if isinstance(value, dict) and tree.fields:
+        out: Obj | None = None
+        for key, sub in tree.fields.items():
+            if key in value:
+                new = _rewrite(value[key], sub, (*path, key))
+                if new is not value[key]:
+                    out = out if out is not None else dict(value)
+                    out[key] = new
+        return value if out is None else out
+    if isinstance(value, list) and tree.items is not None:
+        items: list[Any] | None = None
+        for i, item in enumerate(value):
+            new = _rewrite(item, tree.items, (*path, i))
             if new is not item:
-                out = out if out is not None else list(node)
-                out[i] = new
-        return node if out is None else out
-    if not isinstance(node, dict) or head not in node:
-        return node
-    new = _rewrite(node[head], rest, f"{where}.{head}" if where else head, micro)
-    return node if new is node[head] else {**node, head: new}
+                items = items if items is not None else list(value)
+                items[i] = new
+        return value if items is None else items
+    return value
 
 
 def normalize(resource: Resource, obj: Obj) -> Obj:
     """Serialise `obj` as kube-apiserver would after decoding it: times in their canonical
     RFC 3339 form (400 when a time does not parse) and empty `omitempty` metadata dropped."""
-    for micro, table in ((False, _TIME_FIELDS), (True, _MICRO_TIME_FIELDS)):
-        for path in table.get(resource.plural, ()):
-            obj = _rewrite(obj, path, "", micro)
+    tree = _TIME_TREES.get(resource.plural)
+    if tree is not None:
+        obj = _rewrite(obj, tree, ())
     meta = obj.get("metadata")
     if isinstance(meta, dict) and any(meta.get(k, 0) in ({}, [], None) for k in _OMIT_EMPTY_METADATA):
         obj = {**obj, "metadata": {k: v for k, v in meta.items()
@@ -392,7 +442,6 @@ def normalize(resource: Resource, obj: Obj) -> Obj:
 # Paths are walked from the object root; "*" is every list element, "{}" every map value.
 # JSON null is accepted anywhere, as Go decodes it into the zero value.
 _S, _I, _B, _O, _A, _Q = "string", "int64", "bool", "object", "array", "quantity"
-_STRINGS = (_S,)
 
 
 def _fields(prefix: tuple[str, ...], kind: str, *names: str) -> list[tuple[tuple[str, ...], str]]:
@@ -537,30 +586,30 @@ def _type_ok(value: Any, kind: str) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)  # quantity
 
 
-def _walk(node: Any, path: tuple[str, ...], where: str) -> list[tuple[str, Any]]:
-    """Every (field path, value) that `path` names inside `node`."""
-    if not path:
-        return [(where, node)]
-    head, rest = path[0], path[1:]
-    if head == "*":
-        if not isinstance(node, list):
-            return []
-        return [hit for i, item in enumerate(node) for hit in _walk(item, rest, f"{where}[{i}]")]
-    if head == "{}":
-        if not isinstance(node, dict):
-            return []
-        return [hit for k, v in node.items() for hit in _walk(v, rest, f"{where}[{k}]")]
-    if not isinstance(node, dict) or head not in node:
-        return []
-    return _walk(node[head], rest, f"{where}.{head}" if where else head)
+_TYPE_TREES: dict[str, _Tree] = {plural: _compile([*_METADATA, *_TYPES.get(plural, [])])
+                                  for plural in RESOURCES}
+
+
+def _check(value: Any, tree: _Tree, path: tuple[str | int, ...], resource: Resource) -> None:
+    if value is None:
+        return
+    if tree.leaf is not None and not _type_ok(value, tree.leaf):
+        raise errors.bad_request(
+            f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+            f"{resource.kind}: json: cannot unmarshal {_json_type(value)} into Go struct "
+            f"field {_where(path)} of type {tree.leaf}")
+    if isinstance(value, dict):
+        for key, sub in tree.fields.items():
+            if key in value:
+                _check(value[key], sub, (*path, key), resource)
+        if tree.values is not None:
+            for key, item in value.items():
+                _check(item, tree.values, (*path, "{}", key), resource)
+    elif isinstance(value, list) and tree.items is not None:
+        for i, item in enumerate(value):
+            _check(item, tree.items, (*path, i), resource)
 
 
 def check_types(resource: Resource, obj: Obj) -> None:
     """Raise 400 as kube-apiserver's decoder does when a known field has the wrong JSON type."""
-    for path, kind in (*_METADATA, *_TYPES.get(resource.plural, ())):
-        for where, value in _walk(obj, path, ""):
-            if not _type_ok(value, kind):
-                raise errors.bad_request(
-                    f'{resource.kind} in version "{resource.version}" cannot be handled as a '
-                    f"{resource.kind}: json: cannot unmarshal {_json_type(value)} into Go struct "
-                    f"field {where} of type {kind}")
+    _check(obj, _TYPE_TREES[resource.plural], (), resource)

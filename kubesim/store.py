@@ -30,6 +30,7 @@ from .watch import ADDED, DELETED, MODIFIED, Change, Key, Watcher
 
 Obj = dict[str, Any]
 Listener = Callable[[Change], None]
+ObjList = list[Obj]  # `Store.list` shadows the builtin inside the class body
 
 _GENERATE_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _SYSTEM_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
@@ -159,7 +160,7 @@ class Store:
                 state[change.key] = change.old
         return rv, state
 
-    def _save_snapshot(self, rv: int, rest: list[Obj]) -> str:
+    def _save_snapshot(self, rv: int, rest: ObjList) -> str:
         token_id = uuid.uuid4().hex
         self._snapshots[token_id] = (rv, rest)
         while len(self._snapshots) > self._max_snapshots:
@@ -167,10 +168,10 @@ class Store:
         raw = json.dumps({"rv": rv, "id": token_id}).encode()
         return base64.urlsafe_b64encode(raw).decode()
 
-    def _resume_snapshot(self, token: str) -> tuple[int, list[Obj]]:
+    def _resume_snapshot(self, token: str) -> tuple[int, ObjList]:
         try:
             parsed = json.loads(base64.urlsafe_b64decode(token.encode()))
-            token_id, rv = parsed["id"], int(parsed["rv"])
+            token_id, _rv = str(parsed["id"]), int(parsed["rv"])
         except (ValueError, KeyError, TypeError):
             raise errors.bad_request(f"continue key is not valid: {token!r}") from None
         snapshot = self._snapshots.pop(token_id, None)

@@ -54,6 +54,8 @@ class ShimConfig:
     default_image: str = "busybox:1.36"
     fetcher_image: str = "curlimages/curl:8.10.1"
     heartbeat_interval: float = 15.0
+    # Events queued for a subscriber that does not read; past this it is disconnected.
+    stream_buffer_bytes: int = 64 * 1024 * 1024
     master: MasterConfig = field(default_factory=MasterConfig)
     agents: AgentConfig = field(default_factory=AgentConfig)
 
@@ -169,6 +171,10 @@ class Shim:
     @property
     def heartbeat_interval(self) -> float:
         return self.config.heartbeat_interval
+
+    @property
+    def stream_buffer_bytes(self) -> int:
+        return self.config.stream_buffer_bytes
 
     def subscribe(self, call: scheduler_pb2.Call, stream: EventStream) -> None:
         self.streams[stream.stream_id] = stream

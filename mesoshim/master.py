@@ -9,6 +9,7 @@ argument; nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid as uuidlib
 from collections import deque
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from executor.status import ObserveContext, Observation, for_framework, is_terminal, observe
+from executor.status import Observation, ObserveContext, for_framework, is_terminal, observe
 from mesoshim import events
 from mesoshim.effects import (
     CloseStream,
@@ -31,7 +32,14 @@ from mesoshim.model import Agent, AgentSpec, Filter, Framework, Offer, Task
 from mesoshim.pb.mesos.v1 import mesos_pb2
 from mesoshim.pb.mesos.v1.scheduler import scheduler_pb2
 from mesoshim.resources import Resources
-from mesoshim.validation import refuse_seconds, validate_framework_info, validate_offer_ids, validate_task
+from mesoshim.updates import RETRY_MIN_SECONDS
+from mesoshim.validation import (
+    normalize_task,
+    refuse_seconds,
+    validate_framework_info,
+    validate_offer_ids,
+    validate_task,
+)
 
 Call = scheduler_pb2.Call
 Status = mesos_pb2.TaskStatus
@@ -49,6 +57,9 @@ class MasterConfig:
     # A recovered framework whose record was lost gets this long to come back.
     recovered_failover_timeout: float = 7 * 24 * 3600.0
     max_completed_frameworks: int = 50
+    # The first retry of an unacknowledged status update (it doubles up to 10 min), as the
+    # agent's STATUS_UPDATE_RETRY_INTERVAL_MIN.
+    status_update_retry_interval: float = RETRY_MIN_SECONDS
 
 
 class Master:
@@ -107,7 +118,8 @@ class Master:
                 effects.append(self._send(fw, events.error("Framework failed over")))
                 effects.append(CloseStream(fid, fw.stream_id))
             # user and checkpoint are immutable on re-subscription: keep the old values.
-            info.user = fw.info.user
+            if fw.info.user:  # a placeholder rebuilt from pods alone has no user to keep
+                info.user = fw.info.user
             if fw.info.HasField("checkpoint"):
                 info.checkpoint = fw.info.checkpoint
             fw.info = info
@@ -122,7 +134,7 @@ class Master:
         for task in fw.tasks.values():
             head = task.updates.resend(now)
             if head is not None:
-                effects.append(self._send(fw, events.update(head)))
+                effects.append(self._send_update(fw, task, head))
         effects.extend(self.allocate(now, [fw]))
         return effects
 
@@ -214,7 +226,7 @@ class Master:
                             fw, task.task_id.value, task.agent_id.value, mesos_pb2.TASK_ERROR,
                             Status.REASON_TASK_INVALID, "The `id` field cannot be set on LAUNCH operations", now))
                         continue
-                    launched, remaining = self._launch(fw, agent, task, remaining, now, effects)
+                    _, remaining = self._launch(fw, agent, task, remaining, now, effects)
             elif op.type == op.LAUNCH_GROUP:
                 for task in op.launch_group.task_group.tasks:
                     effects.append(self._master_update(
@@ -245,8 +257,14 @@ class Master:
             effects.append(self._master_update(fw, task_id, agent_id, state,
                                                Status.REASON_AGENT_DISCONNECTED, "Agent disconnected", now))
             return False, remaining
+        # The master's own edits come first (spec §3.2 step 4): ExecutorInfo.framework_id, health
+        # check type; resources without allocation_info count as allocated to the offers' role.
+        normalized = mesos_pb2.TaskInfo()
+        normalized.CopyFrom(info)
+        normalize_task(normalized, framework_id=fw.framework_id)
+        info = normalized
         error = validate_task(info, agent_id=agent.agent_id, offered=remaining, used_task_ids=fw.tasks,
-                              framework_id=fw.framework_id, executor_running=False)
+                              framework_id=fw.framework_id, executor_running=False, allocation_role=fw.role)
         if error is not None:
             effects.append(self._master_update(fw, task_id, agent_id, mesos_pb2.TASK_ERROR,
                                                Status.REASON_TASK_INVALID, error, now))
@@ -255,6 +273,7 @@ class Master:
         if info.HasField("executor"):
             resources = resources + Resources.from_proto(list(info.executor.resources))
         task = Task(fw.framework_id, task_id, agent.agent_id, agent.spec.node_name, info, resources)
+        task.updates.retry_min = self.config.status_update_retry_interval
         task.statuses.append((mesos_pb2.TASK_STAGING, now))
         fw.tasks[task_id] = task
         agent.tasks.add((fw.framework_id, task_id))
@@ -266,9 +285,11 @@ class Master:
     def _kill(self, fw: Framework, call: Call, now: float) -> Effects:
         task_id = call.kill.task_id.value
         task = fw.tasks.get(task_id)
-        if task is None or task.terminal:
+        if task is None:
             agent_id = call.kill.agent_id.value if call.kill.HasField("agent_id") else None
             return self._reconcile_unknown(fw, task_id, agent_id, now)
+        if task.terminal:
+            return []  # ended, its terminal update not yet acknowledged: nothing left to kill
         if call.kill.HasField("agent_id") and call.kill.agent_id.value != task.agent_id:
             return []  # Mesos ignores a kill naming the wrong agent
         task.kill_requested = True
@@ -317,7 +338,7 @@ class Master:
             return effects
         for entry in call.reconcile.tasks:
             known = fw.tasks.get(entry.task_id.value)
-            if known is not None:
+            if known is not None and known.state != mesos_pb2.TASK_UNREACHABLE:
                 effects.append(self._reconcile_known(fw, known, now))
             else:
                 agent_id = entry.agent_id.value if entry.HasField("agent_id") else None
@@ -346,6 +367,9 @@ class Master:
             state = mesos_pb2.TASK_LOST
         status = self._status(fw, task_id, agent_id, state, Status.SOURCE_MASTER,
                               Status.REASON_RECONCILIATION, message, now)
+        if agent is not None and agent.unreachable_since is not None and not agent.gone \
+                and not agent.spec.reachable:
+            status.unreachable_time.nanoseconds = int(agent.unreachable_since * 1e9)
         return [self._send(fw, events.update(status))]
 
     # ================================================================ time
@@ -384,37 +408,42 @@ class Master:
     def allocate(self, now: float, frameworks: Iterable[Framework] | None = None) -> Effects:
         """Offer each agent's free resources, at most one offer per agent per framework.
 
-        Frameworks with the smallest share of offered-plus-used cpus go first, so a
-        newcomer is not starved by one that already holds most of the cluster.
+        As Mesos' DRF allocator: agent by agent, the framework with the smallest share of
+        offered-plus-used cpus gets the agent's free resources, and its share grows before
+        the next agent, so a newcomer is not starved by one that already holds most of the
+        cluster and equal frameworks split the agents.
         """
         candidates = [fw for fw in (frameworks if frameworks is not None else self.frameworks.values())
                       if fw.connected and not fw.suppressed]
         if not candidates or not self.agents:
             return []
-        candidates.sort(key=lambda fw: (self._share(fw), fw.registered_time))
+        shares = {fw.framework_id: self._share(fw) for fw in candidates}
+        candidates.sort(key=lambda fw: (shares[fw.framework_id], fw.registered_time))
         agents = list(self.agents.values())
         start = self._rotation % len(agents)
         self._rotation += 1
         order = agents[start:] + agents[:start]
-        effects: Effects = []
-        for fw in candidates:
-            made: list[mesos_pb2.Offer] = []
-            for agent in order:
-                if agent.gone or not agent.spec.schedulable or agent.agent_id in fw.offer_agents:
+        made: dict[str, list[mesos_pb2.Offer]] = {}
+        for agent in order:
+            if agent.gone or not agent.spec.schedulable:
+                continue
+            for fw in sorted(candidates, key=lambda f: shares[f.framework_id]):  # stable: ties keep order
+                if agent.agent_id in fw.offer_agents:
                     continue
                 free = agent.free()
                 if not (free.contains(MIN_CPUS) or free.contains(MIN_MEM)):
-                    continue
+                    break
                 refused = fw.filters.get(agent.agent_id)
                 if refused is not None:
                     if now < refused.expires and refused.resources.contains(free):
                         continue
                     if now >= refused.expires:
                         del fw.filters[agent.agent_id]
-                made.append(self._make_offer(fw, agent, free, now))
-            if made:
-                effects.append(self._send(fw, events.offers(made)))
-        return effects
+                made.setdefault(fw.framework_id, []).append(self._make_offer(fw, agent, free, now))
+                shares[fw.framework_id] += free.scalar("cpus")
+                break  # the agent's free resources are all in that offer
+        return [self._send(fw, events.offers(made[fw.framework_id])) for fw in candidates
+                if fw.framework_id in made]
 
     def _share(self, fw: Framework) -> float:
         cpus = sum(o.resources.scalar("cpus") for o in fw.offers.values())
@@ -502,7 +531,7 @@ class Master:
             effects = []
         agent = self.agents.get(spec.agent_id)
         if agent is None:
-            agent = Agent(spec)
+            agent = Agent(spec, unreachable_since=None if spec.reachable else now)
             self.agents[spec.agent_id] = agent
             self.agents_by_node[spec.node_name] = spec.agent_id
             return effects
@@ -512,6 +541,7 @@ class Master:
         if not spec.schedulable or agent.overcommitted():
             effects.extend(self._rescind_agent_offers(agent))
         if previous.reachable != spec.reachable:
+            agent.unreachable_since = None if spec.reachable else now
             effects.extend(self._agent_reachability_changed(agent, now))
         return effects
 
@@ -523,13 +553,25 @@ class Master:
             if fw is None or task is None or task.terminal:
                 continue
             if agent.spec.reachable and task.state == mesos_pb2.TASK_UNREACHABLE:
-                # The agent is back: tell the framework the task's current state, then re-observe.
-                task.state = mesos_pb2.TASK_RUNNING if task.pod_seen else mesos_pb2.TASK_STARTING
-                status = self._status(fw, tid, agent.agent_id, task.state, Status.SOURCE_MASTER,
-                                      Status.REASON_AGENT_REREGISTERED,
-                                      "Unreachable agent re-reregistered", now, executor_id=task.executor_id)
-                task.sent_state = task.state
-                effects.append(self._send(fw, events.update(status)))
+                # The agent is back: tell the framework the task's current state (what its pod
+                # shows now) with REASON_AGENT_REREGISTERED; a change since the partition then
+                # follows as a reliable update, as the agent's pending updates do.
+                before = next((state for state, _ in reversed(task.statuses)
+                               if state != mesos_pb2.TASK_UNREACHABLE), mesos_pb2.TASK_STAGING)
+                observation = self._observation(fw, task, now, "ready")
+                current = before if observation is None else observation.state
+                state = for_framework(current, fw.partition_aware, fw.killing_capable)
+                if state is None:  # TASK_KILLING for a framework without TASK_KILLING_STATE
+                    state = for_framework(before, fw.partition_aware, fw.killing_capable) or before
+                task.state = before
+                task.statuses.append((before, now))
+                if fw.connected:
+                    status = self._status(fw, tid, agent.agent_id, state, Status.SOURCE_MASTER,
+                                          Status.REASON_AGENT_REREGISTERED, "Unreachable agent re-reregistered",
+                                          now, executor_id=task.executor_id)
+                    _set_ip(status, task.container_ip)
+                    task.sent_state = state
+                    effects.append(self._send(fw, events.update(status)))
             effects.extend(self._observe(fw, task, now))
         return effects
 
@@ -610,8 +652,14 @@ class Master:
         self.frameworks[fid] = fw
 
     def recover_task(self, framework_id: str, info: mesos_pb2.TaskInfo, node_name: str,
-                     pod: dict[str, Any], now: float) -> None:
-        """Rebuild a task from its pod. Its state is re-derived; updates resume from there."""
+                     pod: dict[str, Any], now: float) -> Effects:
+        """Rebuild a task from its pod (agents first: call this once the nodes are known).
+
+        Its state is re-derived from the pod, as the master learns it from a re-registering
+        agent: a live task is simply in that state (taken as sent; the framework reconciles
+        after re-subscribing), while an ended one was never acknowledged (its pod would be
+        gone otherwise), so its terminal update is queued reliably and reaches the framework
+        when it re-subscribes."""
         fw = self.frameworks.get(framework_id)
         if fw is None:
             placeholder = mesos_pb2.FrameworkInfo(user="", name="")
@@ -620,45 +668,49 @@ class Master:
             self.recover_framework(placeholder, now)
             fw = self.frameworks[framework_id]
         if info.task_id.value in fw.tasks:
-            return
+            return []
         resources = Resources.from_proto(list(info.resources))
+        if info.HasField("executor"):
+            resources = resources + Resources.from_proto(list(info.executor.resources))
         task = Task(framework_id, info.task_id.value, info.agent_id.value, node_name, info, resources)
+        task.updates.retry_min = self.config.status_update_retry_interval
         task.pod, task.pod_seen = pod, True
         fw.tasks[task.task_id] = task
-        agent_id = self.agents_by_node.get(node_name)
-        agent = self.agents.get(agent_id) if agent_id else None
-        if agent is not None:
+        agent = self.agents.get(task.agent_id)
+        if agent is not None and agent.spec.node_name == node_name:
             agent.tasks.add((framework_id, task.task_id))
             agent.ours = agent.ours + resources
             agent.changed()
+        observation = self._observation(fw, task, now, self._node_state(task))
+        if observation is None or observation.state == mesos_pb2.TASK_STAGING:
+            return []
+        if is_terminal(observation.state):
+            return self._observe(fw, task, now)
+        task.state, task.healthy = observation.state, observation.healthy
+        task.reason, task.message = observation.reason, observation.message
+        if observation.container_ip:
+            task.container_ip = observation.container_ip
+        task.statuses.append((observation.state, now))
+        task.sent_state = for_framework(observation.state, fw.partition_aware, fw.killing_capable)
+        return []
 
     # ================================================================ task status
+
+    def _node_state(self, task: Task) -> str:
+        agent = self.agents.get(task.agent_id)
+        if agent is None or agent.gone:
+            return "gone"
+        return "ready" if agent.spec.reachable else "unreachable"
 
     def _observe(self, fw: Framework, task: Task, now: float, node_state: str | None = None) -> Effects:
         if task.terminal:
             return []
         if node_state is None:
-            agent = self.agents.get(task.agent_id)
-            node_state = "gone" if agent is None or agent.gone else (
-                "ready" if agent.spec.reachable else "unreachable")
+            node_state = self._node_state(task)
         if task.state == mesos_pb2.TASK_STAGING and task.pod is None and node_state == "ready" \
                 and not task.kill_requested:
             return []  # the pod has not been created yet
-        waiting = _waiting_reason(task.pod)
-        if waiting != task.waiting_reason:
-            task.waiting_reason = waiting
-            task.waiting_since = now if waiting else None
-        key = (fw.framework_id, task.task_id)
-        if waiting:
-            self._waiting.add(key)
-        else:
-            self._waiting.discard(key)
-        has_check = task.info.HasField("health_check") or task.info.executor.HasField("health_check") \
-            if task.info.HasField("executor") else task.info.HasField("health_check")
-        observation = observe(task.pod, ObserveContext(
-            now=now, kill_requested=task.kill_requested, node_state=node_state,
-            has_health_check=has_check, launch_failure_timeout=self.config.launch_failure_timeout,
-            waiting_since=task.waiting_since, pod_was_seen=task.pod_seen, last_pod=task.last_pod))
+        observation = self._observation(fw, task, now, node_state)
         if observation is None:
             return []
         effects = self._generate(fw, task, observation, now)
@@ -666,12 +718,37 @@ class Master:
             effects.append(DeletePod(fw.framework_id, task.task_id, 0.0))
         return effects
 
+    def _observation(self, fw: Framework, task: Task, now: float, node_state: str) -> Observation | None:
+        """What the task's pod shows (keeping the launch-failure clock of waiting pods)."""
+        waiting = _waiting_reason(task.pod)
+        if not waiting:
+            task.waiting_since = None
+        elif not task.waiting_reason:
+            # The launch-failure clock runs from the first waiting reason: the kubelet alternates
+            # ErrImagePull and ImagePullBackOff, which must not restart it.
+            task.waiting_since = now
+        task.waiting_reason = waiting
+        key = (fw.framework_id, task.task_id)
+        if waiting:
+            self._waiting.add(key)
+        else:
+            self._waiting.discard(key)
+        has_check = task.info.HasField("health_check") or task.info.executor.HasField("health_check") \
+            if task.info.HasField("executor") else task.info.HasField("health_check")
+        return observe(task.pod, ObserveContext(
+            now=now, kill_requested=task.kill_requested, node_state=node_state,
+            has_health_check=has_check, launch_failure_timeout=self.config.launch_failure_timeout,
+            waiting_since=task.waiting_since, pod_was_seen=task.pod_seen, last_pod=task.last_pod))
+
     def _generate(self, fw: Framework, task: Task, obs: Observation, now: float) -> Effects:
         """Turn an observation into an update when the task's state (or health) changed."""
         if obs.state == task.state and obs.healthy == task.healthy:
             return []
         if obs.state == mesos_pb2.TASK_STAGING:
             return []
+        if obs.state == task.state and obs.reason is None:
+            # Only the health changed: the command executor's health check update.
+            obs = dataclasses.replace(obs, reason=Status.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED)
         task.state = obs.state
         task.healthy = obs.healthy
         task.reason = obs.reason
@@ -694,9 +771,17 @@ class Master:
             status.healthy = obs.healthy
         _set_ip(status, task.container_ip)
         if not reliable:
+            if obs.state == mesos_pb2.TASK_UNREACHABLE:
+                status.unreachable_time.nanoseconds = int(now * 1e9)
             if fw.connected:
                 task.sent_state = state
                 effects.append(self._send(fw, events.update(status)))
+            if task.terminal:
+                # Nobody acknowledges a master-generated update: forget the task now, as Mesos
+                # removes the tasks of a removed agent, and make sure its pod cannot linger.
+                fw.tasks.pop(task.task_id, None)
+                fw.completed_tasks.append(task)
+                effects.append(DeletePod(fw.framework_id, task.task_id, 0.0))
             return effects
         status.uuid = self.new_uuid()
         if task.updates.push(status, now) is not None and fw.connected:

@@ -47,6 +47,7 @@ class Agent:
     offers: dict[str, Offer] = field(default_factory=dict)
     tasks: set[tuple[str, str]] = field(default_factory=set)
     gone: bool = False
+    unreachable_since: float | None = None  # when its node's readiness became Unknown
     _free: Resources | None = None
 
     @property

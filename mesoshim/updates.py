@@ -3,6 +3,7 @@
 One stream per task: updates queue up, only the head is outstanding, and it is
 re-sent 10 s after sending, then 20 s, 40 s ... up to 10 min, until the framework
 acknowledges its uuid. The next update goes out as soon as the head is acked.
+(`retry_min`, from `MasterConfig.status_update_retry_interval`, replaces the first 10 s.)
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ class UpdateStream:
     # When the head is due to be (re)sent; None while nothing is outstanding.
     due: float | None = None
     interval: float = RETRY_MIN_SECONDS
+    retry_min: float = RETRY_MIN_SECONDS  # the first retry interval; it doubles from there
 
     def push(self, status: mesos_pb2.TaskStatus, now: float) -> mesos_pb2.TaskStatus | None:
         """Queue an update; returns it when it becomes the head and should be sent now."""
         self.pending.append(status)
         if len(self.pending) == 1:
-            self.interval = RETRY_MIN_SECONDS
+            self.interval = self.retry_min
             self.due = now + self.interval
             return status
         return None
@@ -37,7 +39,7 @@ class UpdateStream:
         if not self.pending or self.pending[0].uuid != uuid:
             return None, None
         acked = self.pending.popleft()
-        self.interval = RETRY_MIN_SECONDS
+        self.interval = self.retry_min
         if self.pending:
             self.due = now + self.interval
             return acked, self.pending[0]
@@ -56,7 +58,7 @@ class UpdateStream:
         """The head, to send again at once (after a framework re-subscribes)."""
         if not self.pending:
             return None
-        self.interval = RETRY_MIN_SECONDS
+        self.interval = self.retry_min
         self.due = now + self.interval
         return self.pending[0]
 

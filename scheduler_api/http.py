@@ -11,6 +11,7 @@ import uuid
 from typing import Any, Protocol
 
 import orjson
+import tornado.http1connection
 import tornado.iostream
 import tornado.web
 
@@ -19,6 +20,7 @@ from mesoshim.pb.mesos.v1.scheduler import scheduler_pb2
 
 from .guard import (
     STREAM_ID_HEADER,
+    TEXT_PLAIN,
     Admitted,
     MasterView,
     Rejection,
@@ -28,6 +30,12 @@ from .guard import (
 from .streams import EventStream
 
 MESOS_VERSION = "1.12.0"  # purely numeric: pymesos parses it as integers
+#: The largest scheduler call body accepted; a bigger one gets 413 (Mesos has no limit).
+MAX_CALL_BYTES = 16 * 1024 * 1024
+#: A bigger body is still read (and dropped) up to this size, so that a client which writes
+#: its whole request before reading, as every Mesos client does, gets to read the 413; past
+#: it the connection is simply closed.
+MAX_DRAINED_BYTES = 256 * 1024 * 1024
 
 
 class Shell(Protocol):
@@ -41,6 +49,9 @@ class Shell(Protocol):
 
     @property
     def heartbeat_interval(self) -> float: ...
+
+    @property
+    def stream_buffer_bytes(self) -> int: ...
 
     def subscribe(self, call: scheduler_pb2.Call, stream: EventStream) -> None: ...
 
@@ -69,16 +80,35 @@ class _Base(tornado.web.RequestHandler):
         self.finish(f"{status_code} {self._reason}.")
 
 
+@tornado.web.stream_request_body
 class SchedulerHandler(_Base):
     SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
-    def initialize(self, shell: Shell) -> None:  # type: ignore[override]
+    def initialize(self, shell: Shell) -> None:
         super().initialize(shell)
         self.stream: EventStream | None = None
+        self._body = bytearray()
+        self._body_size = 0
+
+    def prepare(self) -> None:
+        if isinstance(self.request.connection, tornado.http1connection.HTTP1Connection):
+            self.request.connection.set_max_body_size(MAX_DRAINED_BYTES)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._body_size += len(chunk)
+        if self._body_size <= MAX_CALL_BYTES:
+            self._body += chunk
+        else:
+            self._body.clear()
 
     async def _serve(self) -> None:
+        if self._body_size > MAX_CALL_BYTES:
+            self.set_status(413)
+            self.set_header("Content-Type", TEXT_PLAIN)
+            self.finish(f"Request body is larger than the limit of {MAX_CALL_BYTES} bytes")
+            return
         request = SchedulerRequest(self.request.method or "GET", list(self.request.headers.get_all()),
-                                   self.request.body or b"")
+                                   bytes(self._body))
         verdict = admit_scheduler_call(request, self.shell.view)
         if isinstance(verdict, Rejection):
             self.set_status(verdict.status)
@@ -96,7 +126,8 @@ class SchedulerHandler(_Base):
 
     async def _subscribe(self, verdict: Admitted) -> None:
         content_type = verdict.response_content_type or "application/json"
-        stream = EventStream(str(uuid.uuid4()), content_type)
+        stream = EventStream(str(uuid.uuid4()), content_type, max_buffered_bytes=self.shell.stream_buffer_bytes)
+        stream.on_overflow = self._drop_connection
         self.stream = stream
         self.set_status(200)
         self.set_header("Content-Type", content_type)
@@ -118,11 +149,23 @@ class SchedulerHandler(_Base):
             heartbeat.cancel()
             stream.close()
             self.shell.stream_closed(stream)
-        if not self._finished and not self.request.connection.stream.closed():  # type: ignore[attr-defined]
+        sock = self._socket()
+        if not self._finished and sock is not None and not sock.closed():
             if stream.overflowed:
-                self.request.connection.stream.close()  # type: ignore[attr-defined]
+                sock.close()
             else:
                 self.finish()
+
+    def _socket(self) -> tornado.iostream.IOStream | None:
+        sock: tornado.iostream.IOStream | None = getattr(self.request.connection, "stream", None)
+        return sock
+
+    def _drop_connection(self) -> None:
+        """A subscriber that stopped reading: close its socket, which also ends a write that
+        waits for it, so the stream ends and the master learns of the disconnection."""
+        sock = self._socket()
+        if sock is not None:
+            sock.close()
 
     async def _heartbeats(self, stream: EventStream) -> None:
         while not stream.closed:

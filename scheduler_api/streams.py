@@ -2,14 +2,16 @@
 
 The handler that owns the HTTP response drains the queue; the core only ever
 `send`s. A subscriber that stops reading cannot grow memory without bound: past
-`max_buffered_bytes` the stream is dropped, which the master sees as a
-disconnection (and the framework's failover timeout starts).
+`max_buffered_bytes` the stream is dropped (`on_overflow` lets the handler close its
+connection at once, even while a write to the stalled socket is pending), which the
+master sees as a disconnection (and the framework's failover timeout starts).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from mesoshim.pb.mesos.v1.scheduler import scheduler_pb2
 
@@ -28,6 +30,7 @@ class EventStream:
         self.framework_id = ""
         self.closed = False
         self.overflowed = False
+        self.on_overflow: Callable[[], None] | None = None
         self._records: deque[bytes] = deque()
         self._buffered = 0
         self._wakeup = asyncio.Event()
@@ -51,6 +54,8 @@ class EventStream:
             self._records.clear()
             self._buffered = 0
             self.close()
+            if self.on_overflow is not None:
+                self.on_overflow()
             return
         self._records.append(record)
         self._buffered += len(record)

@@ -22,6 +22,7 @@ from kubernetes import client
 
 from kubesim.testing import RunningCluster, fast_config, running_cluster
 
+
 @pytest.fixture(scope="session")
 def kube() -> Iterator[RunningCluster]:
     with running_cluster(fast_config(nodes=2)) as running:

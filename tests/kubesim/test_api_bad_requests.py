@@ -356,7 +356,7 @@ JSON_PATCH_OPS = st.lists(st.fixed_dictionaries(
     optional={"value": JSON, "from": st.sampled_from(["/data/k", "/metadata/labels", "/spec/containers/0"])},
 ), max_size=4)
 
-FUZZ = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kubernetes import client
+from kubernetes import client, config
 from kubernetes.aio import client as aio_client
 
 from kubesim.testing import RunningCluster
@@ -28,6 +28,14 @@ def test_version_reports_a_kubernetes_release(api_client: client.ApiClient) -> N
     assert info.minor.isdigit()
     assert info.git_version.startswith(f"v1.{info.minor}.")
     assert info.platform
+
+
+def test_the_kubeconfig_reaches_the_server_over_plain_http(kube: RunningCluster) -> None:
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=kube.kubeconfig, client_configuration=configuration)
+    assert configuration.host.startswith("http://127.0.0.1:")
+    with client.ApiClient(configuration) as api:
+        assert client.VersionApi(api).get_code().major == "1"
 
 
 def test_core_api_offers_version_v1(api_client: client.ApiClient) -> None:

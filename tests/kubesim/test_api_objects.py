@@ -852,6 +852,8 @@ def test_pod_field_selectors_include_empty_and_not_equal_node_names(core: client
     assert names(f"spec.nodeName!={UNMANAGED_NODE}") == ["pending"]
     assert names("status.phase=Pending,spec.restartPolicy=Never") == ["placed"]
     assert names("spec.schedulerName=default-scheduler") == ["pending", "placed"]
+    assert names("spec.serviceAccountName=default,spec.hostNetwork=false") == ["pending", "placed"]
+    assert names("status.podIP=,status.nominatedNodeName=") == ["pending", "placed"]
     assert names("metadata.name=pending") == ["pending"]
     assert names(f"metadata.namespace={namespace},metadata.name!=pending") == ["placed"]
 
@@ -907,6 +909,15 @@ def test_lease_crud_keeps_microsecond_renew_times(coordination: client.Coordinat
     assert listed.kind == "LeaseList" and [le.metadata.name for le in listed.items] == ["leader"]
     coordination.delete_namespaced_lease("leader", namespace)
     expect_error(lambda: coordination.read_namespaced_lease("leader", namespace), 404, "NotFound")
+
+
+def test_a_lease_update_without_a_resource_version_is_unconditional(
+        coordination: client.CoordinationV1Api, namespace: str) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    coordination.create_namespaced_lease(namespace, lease_body("blind", "a", start))
+    coordination.patch_namespaced_lease("blind", namespace, {"spec": {"leaseTransitions": 3}})
+    forced = coordination.replace_namespaced_lease("blind", namespace, lease_body("blind", "b", start))
+    assert forced.spec.holder_identity == "b" and forced.spec.lease_transitions == 0
 
 
 def test_concurrent_lease_renewals_conflict(coordination: client.CoordinationV1Api, namespace: str,
