@@ -142,7 +142,7 @@ class Shim:
             info = task_info_of(pod)
             if identity is None or info is None:
                 continue
-            self.master.recover_task(identity[0], info, pod["spec"].get("nodeName", ""), pod, now)
+            self.apply(self.master.recover_task(identity[0], info, pod["spec"].get("nodeName", ""), pod, now))
 
     async def _tick_forever(self) -> None:
         interval = self.config.master.allocation_interval

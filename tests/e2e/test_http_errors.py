@@ -201,6 +201,17 @@ def test_calls_for_an_unknown_framework_are_400(env: Any, subscribed: Framework)
 def test_calls_without_a_stream_id_are_400(env: Any, subscribed: Framework) -> None:
     body = encode_call(subscribed.simple(Call.REVIVE), JSON)
     assert_error(post(env, body), 400, "All non-subscribe calls should include the 'Mesos-Stream-Id' header")
+    # An unknown framework is found out before the missing header.
+    unknown = Call(type=Call.REVIVE)
+    unknown.framework_id.value = "no-such-framework"
+    assert_error(post(env, encode_call(unknown, JSON)), 400, "Framework cannot be found")
+
+
+def test_the_stream_id_header_name_is_case_insensitive(env: Any, subscribed: Framework) -> None:
+    body = encode_call(subscribed.simple(Call.REVIVE), JSON)
+    response = request(env.url, "POST", SCHEDULER_PATH, body,
+                       {"content-type": JSON, "mesos-stream-id": subscribed.events.stream_id})
+    assert (response.status, response.body) == (202, b"")
 
 
 def test_calls_with_another_stream_id_are_400(env: Any, subscribed: Framework) -> None:
@@ -210,7 +221,10 @@ def test_calls_with_another_stream_id_are_400(env: Any, subscribed: Framework) -
                                 f"currently associated with framework ID {subscribed.framework_id}")
 
 
-def test_calls_of_a_disconnected_framework_are_403(env: Any, subscribed: Framework) -> None:
+def test_calls_of_a_disconnected_framework_are_403(make_env: Any) -> None:
+    env = make_env(shim={"heartbeat_interval": 600})  # no write reveals the close: it is noticed at once
+    subscribed = Framework(env.url, content_type=JSON, path=SCHEDULER_PATH)
+    subscribed.subscribe(framework_info("checked", failover_timeout=60))
     stream_id = subscribed.events.stream_id
     subscribed.events.close()
     wait_until(lambda: not env.framework_state(subscribed.framework_id)["connected"], message="disconnected")

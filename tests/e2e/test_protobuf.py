@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from mesos_client import (
     LIBMESOS_PATH,
     PROTOBUF,
@@ -134,6 +135,111 @@ def test_launch_finish_and_fail_with_exit_codes_and_acknowledgements(env: Any) -
     fw.close()
 
 
+def test_a_kill_pipelined_behind_its_launch_kills_it_during_launch(env: Any) -> None:
+    fw = Framework(env.url)
+    fw.subscribe(framework_info("hasty"))
+    offer = fw.next_offers()[0]
+    agent = offer.agent_id.value
+    launch = fw.launch(offer, shell_task("brief", agent, "sleep 600"),
+                       shell_task("greedy", agent, "true", cpus=1000))
+    again = fw.launch(offer, shell_task("twice", agent, "true"))
+    # One write: the launch, a kill of the task it launches, a second use of the same offer.
+    responses = fw.pipeline([launch, fw.kill("brief"), again])
+    assert [r.status for r in responses] == [202, 202, 202]
+
+    greedy = fw.events.take_update("greedy")
+    assert (greedy.state, greedy.reason, greedy.source) == (mesos_pb2.TASK_ERROR, Status.REASON_TASK_INVALID,
+                                                            Status.SOURCE_MASTER)
+    twice = fw.events.take_update("twice")
+    assert (twice.state, twice.reason) == (mesos_pb2.TASK_LOST, Status.REASON_INVALID_OFFERS)
+    assert twice.message == f"Task launched with invalid offers: Offer {offer.id.value} is no longer valid"
+
+    updates = fw.follow("brief", until=[mesos_pb2.TASK_KILLED])
+    assert states(updates) == ["TASK_KILLED"]
+    assert updates[-1].reason == Status.REASON_TASK_KILLED_DURING_LAUNCH
+    assert len(updates[-1].uuid) == 16
+    # The pod, created or not, does not outlive the kill.
+    wait_until(lambda: env.pods() == [], message="no pod left")
+    fw.close()
+
+
+def test_teardown_ends_the_stream_and_removes_everything(env: Any) -> None:
+    fw = Framework(env.url)
+    fw.subscribe(framework_info("done"))
+    fw.run_task("last", "sleep 600")
+    fw.follow("last", until=[mesos_pb2.TASK_RUNNING])
+
+    fw.accepted(fw.simple(Call.TEARDOWN))
+    fw.events.wait_ended()
+    assert fw.events.error is None  # the chunked body was terminated properly
+    assert fw.events.received[-1].type != Event.ERROR
+    wait_until(lambda: env.pods() == [], message="the pod to be deleted")
+    state = env.state()
+    assert state["frameworks"] == []
+    [removed] = state["completed_frameworks"]
+    assert [(t["id"], t["state"]) for t in removed["completed_tasks"]] == [("last", "TASK_KILLED")]
+    response = fw.call(fw.simple(Call.REVIVE))
+    assert (response.status, response.text) == (400, "Framework cannot be found")
+    fw.close()
+
+
+def test_offers_account_for_running_tasks(env: Any) -> None:
+    fw = Framework(env.url)
+    fw.subscribe(framework_info("accountant"))
+    offer = fw.next_offers()[0]
+    cpus = {r.name: r.scalar.value for r in offer.resources if r.name in ("cpus", "mem")}
+    task = shell_task("holder", offer.agent_id.value, "sleep 600", cpus=1.5, mem=256)
+    fw.accepted(fw.launch(offer, task, refuse_seconds=0))  # no filter on what is left
+
+    def offered_on_agent() -> mesos_pb2.Offer:
+        offers = fw.next_offers()
+        return next((o for o in offers if o.agent_id == offer.agent_id), None)  # type: ignore[return-value]
+    rest = wait_until(offered_on_agent, message="the rest of the agent to be offered")
+    left = {r.name: r.scalar.value for r in rest.resources if r.name in ("cpus", "mem")}
+    assert left == pytest.approx({"cpus": cpus["cpus"] - 1.5, "mem": cpus["mem"] - 256})
+    fw.accepted(fw.decline([rest], refuse_seconds=0))
+
+    # When the task ends (and its end is acknowledged) the whole agent is offered again.
+    fw.follow("holder", until=[mesos_pb2.TASK_RUNNING])
+    fw.accepted(fw.kill("holder"))
+    fw.follow("holder", until=[mesos_pb2.TASK_KILLED])
+
+    def whole_agent() -> bool:
+        offers = fw.next_offers()
+        mine = [o for o in offers if o.agent_id == offer.agent_id]
+        if mine and next(r.scalar.value for r in mine[0].resources if r.name == "cpus") == cpus["cpus"]:
+            return True
+        fw.accepted(fw.decline(offers, refuse_seconds=0))
+        return False
+    wait_until(whole_agent, message="the whole agent to be offered again")
+    fw.close()
+
+
+def test_implicit_reconciliation_includes_unacknowledged_terminal_tasks(env: Any) -> None:
+    fw = Framework(env.url)
+    fw.subscribe(framework_info("reconciler"))
+    fw.run_task("ended", "exit 0")
+    # Acknowledge everything but the terminal update.
+    while True:
+        status = fw.events.take_update("ended", reliable=True)
+        if status.state == mesos_pb2.TASK_FINISHED:
+            break
+        fw.accepted(fw.acknowledge(status))
+    fw.accepted(fw.reconcile())
+    reconciled = fw.events.take_update("ended", reliable=False)
+    assert (reconciled.state, reconciled.reason) == (mesos_pb2.TASK_FINISHED, Status.REASON_RECONCILIATION)
+    assert reconciled.message == "Reconciliation: Latest task state"
+
+    # Once acknowledged, the task is forgotten: an implicit reconciliation says nothing of it.
+    fw.accepted(fw.acknowledge(status))
+    wait_until(lambda: env.framework_state(fw.framework_id)["tasks"] == [], message="task completed")
+    fw.events.discard(lambda e: e.type == Event.UPDATE)
+    fw.pipeline([fw.reconcile(), fw.reconcile(("marker", None))])
+    fw.events.take_update("marker")  # the answers come in order: the implicit one had nothing
+    assert fw.events.pending(lambda e: e.type == Event.UPDATE) == []
+    fw.close()
+
+
 def test_an_unacknowledged_update_is_retried_with_backoff_until_acknowledged(make_env: Any) -> None:
     env = make_env(master=MasterConfig(allocation_interval=0.2, status_update_retry_interval=0.2))
     fw = Framework(env.url)
@@ -147,6 +253,12 @@ def test_an_unacknowledged_update_is_retried_with_backoff_until_acknowledged(mak
     retries = [fw.events.take_update("slow", timeout=5) for _ in range(3)]
     assert all(r.uuid == first.uuid and r.state == mesos_pb2.TASK_STARTING for r in retries)
     assert time.monotonic() - started >= 0.2 + 0.4  # doubling: 0.2 s, 0.4 s, 0.8 s ...
+
+    # The pod runs by now, but reconciliation answers with what the framework was told.
+    wait_until(lambda: [p["status"].get("phase") for p in env.pods()] == ["Running"], message="pod running")
+    fw.accepted(fw.reconcile(("slow", None)))
+    reconciled = fw.events.take_update("slow", reliable=False)
+    assert (reconciled.state, reconciled.reason) == (mesos_pb2.TASK_STARTING, Status.REASON_RECONCILIATION)
 
     # An acknowledgement with another uuid changes nothing.
     wrong = fw.acknowledge(first)
@@ -167,7 +279,8 @@ def test_an_unacknowledged_update_is_retried_with_backoff_until_acknowledged(mak
 def test_resubscription_fails_over_the_old_stream(env: Any) -> None:
     first = Framework(env.url)
     old = first.subscribe(framework_info("failover", failover_timeout=60))
-    first.run_task("kept", "sleep 600")
+    used, spare = first.next_offers()
+    first.run_task("kept", "sleep 600", offer=used)
     unacked = first.events.take_update("kept", mesos_pb2.TASK_STARTING)  # never acknowledged
 
     second = Framework(env.url)
@@ -192,6 +305,12 @@ def test_resubscription_fails_over_the_old_stream(env: Any) -> None:
     assert stale.text == (f"The stream ID '{old.stream_id}' included in this request didn't match the stream ID "
                           f"currently associated with framework ID {first.framework_id}")
     second.follow("kept", until=[mesos_pb2.TASK_RUNNING])
+
+    # Offers do not survive a failover: the old one is void, fresh ones come on the new stream.
+    second.accepted(second.launch(spare, shell_task("stale", spare.agent_id.value, "true")))
+    stale_offer = new.take_update("stale")
+    assert (stale_offer.state, stale_offer.reason) == (mesos_pb2.TASK_LOST, Status.REASON_INVALID_OFFERS)
+    assert spare.agent_id.value in [o.agent_id.value for o in second.next_offers()]
     second.accepted(second.kill("kept"))
     second.follow("kept", until=[mesos_pb2.TASK_KILLED])
     first.close()

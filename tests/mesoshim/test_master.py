@@ -299,12 +299,13 @@ def states(statuses: Iterable[Status]) -> list[str]:
     return [mesos_pb2.TaskState.Name(s.state) for s in statuses]
 
 
+def is_terminal_name(status: Status) -> bool:
+    return states([status])[0] in {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
+                                   "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR"}
+
+
 def resources_of(offer: mesos_pb2.Offer) -> Resources:
     return Resources.from_proto(list(offer.resources))
-
-
-def state_named(name: str) -> int:
-    return int(mesos_pb2.TaskState.Value(name))
 
 
 # ====================================================================== the harness
@@ -642,6 +643,17 @@ def test_free_resources_are_total_minus_other_pods_minus_our_tasks(cluster: Sim)
         "cpus:2.5;mem:3456;disk:10240;ports:[31001-31004,31010-32000]")
 
 
+def test_what_one_framework_holds_is_not_offered_to_another(cluster: Sim) -> None:
+    first = cluster.subscribe(framework_info(name="first"))
+    second = cluster.subscribe(framework_info(name="second"))
+    assert offers(second.effects) == [] and offers(cluster.tick(1)) == []
+
+    cluster.handle(decline_call(first.fid, offer_ids(first.effects), refuse_seconds=60))
+
+    [offer] = offers(cluster.tick(1))
+    assert offer.framework_id.value == second.fid and resources_of(offer).cpus == 4
+
+
 def test_resources_below_the_minimum_allocatable_are_not_offered(sim: Sim) -> None:
     sim.add_agent("n1", cpu="1", memory="160Mi")
     sub = sim.subscribe(framework_info())
@@ -821,6 +833,18 @@ def test_cordoning_a_node_rescinds_its_offers(cluster: Sim) -> None:
     [offer] = offer_ids(sub.effects)
     assert rescinded(cluster.add_agent("n1", zone="z1", unschedulable=True), sub.fid) == [offer]
     assert offers(cluster.tick(1)) == []
+
+
+def test_a_not_ready_node_rescinds_its_offers_but_leaves_its_tasks_alone(cluster: Sim) -> None:
+    sub = cluster.subscribe(framework_info(PA))
+    cluster.start(sub, "t1")
+    offer = offer_ids(cluster.tick(1))
+
+    effects = cluster.add_agent("n1", zone="z1", ready="False")  # NotReady, but its kubelet still reports
+
+    assert rescinded(effects) == offer and updates(effects) == []
+    assert offers(cluster.tick(1)) == []
+    assert offered_agents(cluster.add_agent("n1", zone="z1") + cluster.tick(1)) == [agent_id("n1")]
 
 
 def test_a_deleted_node_rescinds_its_offers_and_reports_agent_failure(cluster: Sim) -> None:
@@ -1112,8 +1136,7 @@ def test_the_retry_timer_restarts_after_an_ack(cluster: Sim) -> None:
     cluster.launch(sub, "t1")
     [starting] = updates(cluster.created(sub.fid, "t1"))
     cluster.pod(sub.fid, "t1", running_pod("n1"))
-    for _ in range(3):  # resent at +10, +30, +70
-        cluster.tick(10 if _ == 0 else 20 * 2 ** (_ - 1))
+    assert updates(cluster.tick(10) + cluster.tick(20) + cluster.tick(40)) == [starting] * 3  # backing off
 
     cluster.tick(5)
     [running] = updates(cluster.handle(ack_call(sub.fid, starting)))
@@ -1196,11 +1219,6 @@ def test_an_image_that_cannot_be_pulled_fails_the_launch_after_the_timeout() -> 
     assert failed.reason == Status.REASON_CONTAINER_LAUNCH_FAILED
     assert failed.message.startswith("Failed to launch container: ")
     assert deleted(effects) == {"t1": 0.0}
-
-
-def is_terminal_name(status: Status) -> bool:
-    return states([status])[0] in {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST",
-                                   "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR"}
 
 
 # ====================================================================== §3.6 KILL
