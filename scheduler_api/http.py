@@ -102,6 +102,11 @@ class SchedulerHandler(_Base):
             self._body.clear()
 
     async def _serve(self) -> None:
+        if "/.." in self.request.path:  # libprocess answers 404 to any path with `/..`
+            self.set_status(404)
+            self.set_header("Content-Type", TEXT_PLAIN)
+            self.finish(b"404 Not Found.")
+            return
         if self._body_size > MAX_CALL_BYTES:
             self.set_status(413)
             self.set_header("Content-Type", TEXT_PLAIN)

@@ -164,6 +164,19 @@ def test_subscribe_negotiates_the_stream_media_type(env: Any, accept: str | None
     stream.close()
 
 
+def test_reconcile_operations_also_needs_an_acceptable_media_type(env: Any) -> None:
+    fw = Framework(env.url, content_type=JSON, path=SCHEDULER_PATH)
+    fw.subscribe(framework_info("operations"))
+    call = Call(type=Call.RECONCILE_OPERATIONS)
+    call.reconcile_operations.SetInParent()
+    response = fw.call(call, headers={"Accept": "text/html"})
+    assert_error(response, 406, "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'")
+    assert fw.call(call, headers={"Accept": JSON}).status == 202
+    # Other calls ignore Accept altogether.
+    assert fw.call(fw.simple(Call.REVIVE), headers={"Accept": "text/html"}).status == 202
+    fw.close()
+
+
 def test_subscribe_with_a_stream_id_is_400(env: Any) -> None:
     assert_error(post(env, SUBSCRIBE_JSON, Accept=JSON, Mesos_Stream_Id="6f0a2c1e-5d1b-4c6e-9d0c-2b8b8f7e4a11"),
                  400, "Subscribe calls should not include the 'Mesos-Stream-Id' header")
@@ -275,7 +288,9 @@ def test_health_is_200_and_empty(env: Any, path: str) -> None:
     assert (response.status, response.body) == (200, b"")
 
 
-@pytest.mark.parametrize("path", ["/nope", "/master/nope", "/api/v2/scheduler", "/master/api/v1/schedulerx"])
+@pytest.mark.parametrize("path", ["/nope", "/master/nope", "/api/v2/scheduler", "/master/api/v1/schedulerx",
+                                  "/api/v1/scheduler/..", "/master/api/v1/scheduler/../scheduler",
+                                  "/master/redirect/x"])
 def test_unknown_paths_are_404(env: Any, path: str) -> None:
     for method in ("GET", "POST"):
         response = request(env.url, method, path, b"", {"Content-Type": JSON})
@@ -316,6 +331,11 @@ def test_state_shows_frameworks_agents_and_tasks_with_v0_names(env: Any) -> None
     assert outstanding["slave_id"] in slaves and outstanding["slave_id"] != offer.agent_id.value
     assert outstanding["resources"]["cpus"] == 4.0
     fw.close()
+
+
+def test_state_keeps_the_old_json_alias(env: Any) -> None:
+    response = request(env.url, "GET", "/master/state.json")
+    assert response.status == 200 and response.json()["id"] == env.state()["id"]
 
 
 def test_state_supports_jsonp(env: Any) -> None:

@@ -191,10 +191,10 @@ def test_offers_account_for_running_tasks(env: Any) -> None:
     task = shell_task("holder", offer.agent_id.value, "sleep 600", cpus=1.5, mem=256)
     fw.accepted(fw.launch(offer, task, refuse_seconds=0))  # no filter on what is left
 
-    def offered_on_agent() -> mesos_pb2.Offer:
-        offers = fw.next_offers()
-        return next((o for o in offers if o.agent_id == offer.agent_id), None)  # type: ignore[return-value]
+    def offered_on_agent() -> mesos_pb2.Offer | None:
+        return next((o for o in fw.next_offers() if o.agent_id == offer.agent_id), None)
     rest = wait_until(offered_on_agent, message="the rest of the agent to be offered")
+    assert rest is not None
     left = {r.name: r.scalar.value for r in rest.resources if r.name in ("cpus", "mem")}
     assert left == pytest.approx({"cpus": cpus["cpus"] - 1.5, "mem": cpus["mem"] - 256})
     fw.accepted(fw.decline([rest], refuse_seconds=0))
