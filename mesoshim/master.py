@@ -79,6 +79,7 @@ class Master:
         self._offer_seq = itertools.count(1)
         self._rotation = 0
         self._waiting: set[tuple[str, str]] = set()  # tasks whose pod waits (launch failure timer)
+        self._unacknowledged: set[tuple[str, str]] = set()  # tasks with reliable updates in flight
 
     # ================================================================ guard view
 
@@ -276,9 +277,7 @@ class Master:
         task.updates.retry_min = self.config.status_update_retry_interval
         task.statuses.append((mesos_pb2.TASK_STAGING, now))
         fw.tasks[task_id] = task
-        agent.tasks.add((fw.framework_id, task_id))
-        agent.ours = agent.ours + resources
-        agent.changed()
+        self._hold(fw, agent, task)
         effects.append(CreatePod(fw.framework_id, info, agent.spec.node_name))
         return True, remaining - resources
 
@@ -393,13 +392,16 @@ class Master:
                 self._waiting.discard(key)
                 continue
             effects.extend(self._observe(fw_w, task_w, now))
-        for fw in self.frameworks.values():
-            if not fw.connected:
+        for key in list(self._unacknowledged):
+            fw_u = self.frameworks.get(key[0])
+            task_u = fw_u.tasks.get(key[1]) if fw_u else None
+            if fw_u is None or task_u is None or task_u.updates.head is None:
+                self._unacknowledged.discard(key)
                 continue
-            for task in fw.tasks.values():
-                head = task.updates.retry(now)
+            if fw_u.connected:
+                head = task_u.updates.retry(now)
                 if head is not None:
-                    effects.append(self._send_update(fw, task, head))
+                    effects.append(self._send_update(fw_u, task_u, head))
         effects.extend(self.allocate(now))
         return effects
 
@@ -446,9 +448,7 @@ class Master:
                 if fw.framework_id in made]
 
     def _share(self, fw: Framework) -> float:
-        cpus = sum(o.resources.scalar("cpus") for o in fw.offers.values())
-        cpus += sum(t.resources.scalar("cpus") for t in fw.tasks.values() if not t.terminal)
-        return cpus
+        return fw.task_cpus + sum(o.resources.scalar("cpus") for o in fw.offers.values())
 
     def _make_offer(self, fw: Framework, agent: Agent, free: Resources, now: float) -> mesos_pb2.Offer:
         offer_id = f"{self.master_id}-O{next(self._offer_seq)}"
@@ -475,8 +475,9 @@ class Master:
         message.attributes.extend(spec.attributes)
         if fw.multi_role:
             message.allocation_info.role = role
-        for task in fw.tasks.values():
-            if task.agent_id == agent.agent_id and task.info.HasField("executor") and not task.terminal:
+        for fid, tid in agent.tasks:
+            task = fw.tasks.get(tid) if fid == fw.framework_id else None
+            if task is not None and task.info.HasField("executor") and not task.terminal:
                 message.executor_ids.add().CopyFrom(task.info.executor.executor_id)
         return message
 
@@ -678,9 +679,7 @@ class Master:
         fw.tasks[task.task_id] = task
         agent = self.agents.get(task.agent_id)
         if agent is not None and agent.spec.node_name == node_name:
-            agent.tasks.add((framework_id, task.task_id))
-            agent.ours = agent.ours + resources
-            agent.changed()
+            self._hold(fw, agent, task)
         observation = self._observation(fw, task, now, self._node_state(task))
         if observation is None or observation.state == mesos_pb2.TASK_STAGING:
             return []
@@ -784,6 +783,7 @@ class Master:
                 effects.append(DeletePod(fw.framework_id, task.task_id, 0.0))
             return effects
         status.uuid = self.new_uuid()
+        self._unacknowledged.add((fw.framework_id, task.task_id))
         if task.updates.push(status, now) is not None and fw.connected:
             effects.append(self._send_update(fw, task, status))
         return effects
@@ -796,7 +796,21 @@ class Master:
         task.sent_state = status.state
         return self._send(fw, events.update(status))
 
+    def _hold(self, fw: Framework, agent: Agent, task: Task) -> None:
+        """The task's resources now count against its agent and its framework's share."""
+        agent.tasks.add((fw.framework_id, task.task_id))
+        agent.ours = agent.ours + task.resources
+        agent.changed()
+        fw.task_cpus += task.resources.scalar("cpus")
+        task.holding = True
+
     def _release_task_resources(self, task: Task) -> None:
+        if not task.holding:
+            return
+        task.holding = False
+        fw = self.frameworks.get(task.framework_id)
+        if fw is not None:
+            fw.task_cpus = max(0.0, fw.task_cpus - task.resources.scalar("cpus"))
         agent = self.agents.get(task.agent_id)
         if agent is not None and (task.framework_id, task.task_id) in agent.tasks:
             agent.tasks.discard((task.framework_id, task.task_id))

@@ -91,6 +91,7 @@ class Task:
     waiting_since: float | None = None
     waiting_reason: str = ""
     terminal: bool = False
+    holding: bool = False  # its resources count against its agent
     statuses: list[tuple[int, float]] = field(default_factory=list)  # (state, timestamp) for /state
 
     @property
@@ -117,6 +118,8 @@ class Framework:
     offers: dict[str, Offer] = field(default_factory=dict)
     offer_agents: set[str] = field(default_factory=set)
     tasks: dict[str, Task] = field(default_factory=dict)
+    # cpus of the live tasks holding resources on agents (the framework's allocation share)
+    task_cpus: float = 0.0
     completed_tasks: deque[Task] = field(default_factory=lambda: deque(maxlen=1000))
     unregistered_time: float | None = None
 

@@ -219,7 +219,7 @@ class RecordReader:
 
     def feed(self, data: bytes) -> list[bytes]:
         self.buffer += data
-        records = []
+        records: list[bytes] = []
         while True:
             newline = self.buffer.find(b"\n")
             if newline < 0:

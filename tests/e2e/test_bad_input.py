@@ -313,8 +313,11 @@ def test_a_subscriber_that_vanishes_mid_stream_is_disconnected_then_removed(env:
     stream_id = fw.events.stream_id
     fw.events.close()
 
-    state = wait_until(lambda: (s := env.framework_state(fw.framework_id)) and not s["connected"] and s,
-                       message="the framework to be disconnected")
+    def disconnected() -> dict[str, Any] | None:
+        state = env.framework_state(fw.framework_id)
+        return state if state is not None and not state["connected"] else None
+    state = wait_until(disconnected, message="the framework to be disconnected")
+    assert state is not None
     assert state["offers"] == []  # its offers were taken back
     assert [t["state"] for t in state["tasks"]] == ["TASK_RUNNING"]  # its task was not
     response = fw.call(fw.simple(Call.REVIVE), headers={"Mesos-Stream-Id": stream_id})

@@ -27,7 +27,7 @@ from mesoshim.pb.mesos.v1.scheduler import scheduler_pb2
 Dict = dict[str, Any]
 
 
-class Recorder(Scheduler):  # type: ignore[misc]
+class Recorder(Scheduler):
     """Every callback as (kind, payload), in order; `take` waits for one, like Subscription.take."""
 
     def __init__(self) -> None:
@@ -366,3 +366,17 @@ def test_restart_with_the_saved_framework_id_resubscribes(env: Any, drivers: Dri
 
     second.killTask({"value": "survivor"})
     recorder2.take_status("survivor", "TASK_KILLED")
+
+
+def test_a_deleted_node_is_reported_as_lost(env: Any, drivers: DriverFactory) -> None:
+    driver, recorder = drivers()
+    registered(recorder)
+    offer = launch(driver, recorder, ("stranded", "sleep 600"))
+    recorder.take_status("stranded", "TASK_RUNNING")
+
+    env.remove_node(offer["hostname"])
+    lost = recorder.take_status("stranded", "TASK_LOST")  # not PARTITION_AWARE
+    assert (lost["reason"], lost["source"]) == ("REASON_AGENT_REMOVED", "SOURCE_MASTER")
+    assert "uuid" not in lost
+    # pymesos reads FAILURE.agent_id unconditionally: it must be there.
+    assert recorder.take("agent_lost") == offer["agent_id"]
