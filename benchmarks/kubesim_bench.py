@@ -149,6 +149,7 @@ class ServerProcess:
         # Lives as long as the server does; stop() closes and removes it.
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix=f"kubesim-bench-{log_name}-", suffix=".log", delete=False)
+        self.tmpdir = tempfile.TemporaryDirectory(prefix="kubesim-bench-")
         self.proc: asyncio.subprocess.Process | None = None
         self.lines: asyncio.Queue[str] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
@@ -211,13 +212,15 @@ class ServerProcess:
         self.log.close()
         with contextlib.suppress(OSError):
             os.unlink(self.log.name)
+        self.tmpdir.cleanup()
 
 
 def kubesim_server(nodes: int, *extra: str) -> ServerProcess:
-    kubeconfig = Path(tempfile.gettempdir()) / f"kubesim-bench-{os.getpid()}-{nodes}.kubeconfig"
-    argv = [sys.executable, "-m", "kubesim", "--port", "0", "--nodes", str(nodes),
-            "--kubeconfig", str(kubeconfig), *extra]
-    return ServerProcess(argv, log_name="server")
+    server = ServerProcess([], log_name="server")
+    kubeconfig = Path(server.tmpdir.name) / "kubeconfig"
+    server.argv = [sys.executable, "-m", "kubesim", "--port", "0", "--nodes", str(nodes),
+                   "--kubeconfig", str(kubeconfig), *extra]
+    return server
 
 
 class CpuMeter:

@@ -30,7 +30,7 @@ _DNS1035_MSG = ("a DNS-1035 label must consist of lower case alphanumeric charac
                 "an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "
                 "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
 
-POD_NOT_READY_TOLERATIONS = (
+POD_NOT_READY_TOLERATIONS: tuple[Obj, ...] = (
     {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
      "tolerationSeconds": 300},
     {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
@@ -158,7 +158,7 @@ def default_pod_spec(spec: Obj) -> Obj:
     for default in POD_NOT_READY_TOLERATIONS:
         if not any(t.get("key") == default["key"] and t.get("effect") in ("NoExecute", None, "")
                    for t in tolerations if isinstance(t, dict)):
-            tolerations.append(dict(default))
+            tolerations.append(default)  # shared: stored objects are never mutated
     s["tolerations"] = tolerations
     return s
 

@@ -13,6 +13,7 @@ import itertools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 class Clock:
@@ -80,7 +81,13 @@ class FakeClock(Clock):
 
 def rfc3339(ts: float) -> str:
     """Second-precision RFC 3339 in UTC, as metav1.Time serialises."""
-    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339_second(int(ts))
+
+
+@lru_cache(maxsize=256)
+def _rfc3339_second(second: int) -> str:
+    # One string per second, shared by every object stamped in that second.
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rfc3339_micro(ts: float) -> str:

@@ -41,6 +41,10 @@ Key = tuple[str, str]
 
 TERMINAL = ("Succeeded", "Failed")
 
+# Rendered pod conditions, shared by every pod whose condition is the same (stored objects are
+# never mutated): most pods' conditions differ only in the second they last changed.
+_CONDITIONS: dict[tuple[str, str, str, str, str], Obj] = {}
+
 # Pod conditions the kubelet owns and rewrites on every status update; any other
 # condition type (DisruptionTarget from the eviction API, readiness gates) is kept.
 _KUBELET_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized", "ContainersReady",
@@ -182,6 +186,9 @@ class Kubelet:
         self.rng = rng or random.Random()
         self.nodes: dict[str, bool] = {}  # managed node -> up
         self._pods: dict[str, _Pod] = {}  # by uid
+        # Effective requests by pod uid: a pod's requests never change, and every admission
+        # sums them over all the pods on the node.
+        self._requests: dict[str, dict[str, int]] = {}
         self._ip_counter = itertools.count(1)
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -229,6 +236,8 @@ class Kubelet:
             self._drop(run)
 
     def _on_change(self, change: Change) -> None:
+        if change.type == DELETED:
+            self._requests.pop(change.new["metadata"]["uid"], None)
         node = change.new["spec"].get("nodeName")
         if not node or node not in self.nodes:
             return
@@ -294,6 +303,13 @@ class Kubelet:
         else:
             self._shorten_grace(run, _deletion_grace(meta))
 
+    def _requests_of(self, pod: Obj) -> dict[str, int]:
+        uid = pod["metadata"]["uid"]
+        requests = self._requests.get(uid)
+        if requests is None:
+            requests = self._requests[uid] = pod_requests(pod)
+        return requests
+
     def _current(self, run: _Pod) -> Obj | None:
         pod = self.store.try_get("pods", *run.key)
         if pod is None or pod["metadata"]["uid"] != run.uid:
@@ -317,7 +333,7 @@ class Kubelet:
         admitted = [p for p in self.store.pods_on_node(node_name)
                     if (other := self._pods.get(p["metadata"]["uid"])) is not None
                     and other.phase not in TERMINAL]
-        rejection = admission_failure(pod, node, admitted)
+        rejection = admission_failure(pod, node, admitted, self._requests_of)
         if rejection is not None:
             reason, message = rejection
             now = rfc3339(self.clock.now())
@@ -671,11 +687,17 @@ class Kubelet:
             previous = next((c for c in old.get("conditions") or [] if c.get("type") == ctype), None)
             status = "True" if ok else "False"
             since = previous["lastTransitionTime"] if previous and previous.get("status") == status else now
-            out: Obj = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
-            if reason:
-                out["reason"] = reason
-            if message:
-                out["message"] = message
+            key = (ctype, status, since, reason, message)
+            out = _CONDITIONS.get(key)
+            if out is None:
+                out = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
+                if reason:
+                    out["reason"] = reason
+                if message:
+                    out["message"] = message
+                if len(_CONDITIONS) >= 4096:
+                    _CONDITIONS.clear()
+                _CONDITIONS[key] = out
             return out
 
         unready = [c.name for c in run.containers if not c.ready]
@@ -781,7 +803,8 @@ def pod_requests(pod: Obj) -> dict[str, int]:
     return total
 
 
-def admission_failure(pod: Obj, node: Obj | None, pods_on_node: list[Obj]) -> tuple[str, str] | None:
+def admission_failure(pod: Obj, node: Obj | None, pods_on_node: list[Obj],
+                      requests_of: Callable[[Obj], dict[str, int]] = pod_requests) -> tuple[str, str] | None:
     """Why the kubelet rejects `pod` on `node`, as (reason, message), or None if it fits.
 
     As the kubelet's predicate admission: resources first (pods, cpu, memory, then the
@@ -797,9 +820,9 @@ def admission_failure(pod: Obj, node: Obj | None, pods_on_node: list[Obj]) -> tu
               and not (p.get("status") or {}).get("reason", "").startswith("OutOf")]
     used: dict[str, int] = {}
     for other in others:
-        for name, value in pod_requests(other).items():
+        for name, value in requests_of(other).items():
             used[name] = used.get(name, 0) + value
-    wanted = pod_requests(pod)
+    wanted = requests_of(pod)
     pod_capacity = allocatable.get("pods")
     if pod_capacity is not None and len(others) + 1 > as_int(pod_capacity):
         capacity = as_int(pod_capacity)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
@@ -16,7 +17,13 @@ def parse_quantity(value: object) -> Decimal:
         raise ValueError(f"quantities must match the regular expression: {value!r}")
     if isinstance(value, int | float):
         return Decimal(str(value))
-    text = str(value).strip()
+    return _parse_text(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(value: str) -> Decimal:
+    """Quantities repeat (every pod of a workload asks for the same "100m"): parse each once."""
+    text = value.strip()
     for suffix, factor in _BINARY.items():
         if text.endswith(suffix):
             return _number(text[: -len(suffix)], value) * factor

@@ -112,7 +112,10 @@ class SimRuntime(Runtime):
         if run is not None:
             delay = run + (self.rng.uniform(0, self.jitter) if self.jitter else 0.0)
             timer = self.clock.call_later(delay, lambda: self._exit(uid, name, code, reason))
-        self._running.setdefault(uid, {})[name] = (pod, on_exit, timer)
+        # Keep only what stop() reads (the annotations), not the pod: holding the pod object
+        # would keep this old version of it alive for as long as the container runs.
+        kept = {"metadata": {"annotations": pod["metadata"].get("annotations")}}
+        self._running.setdefault(uid, {})[name] = (kept, on_exit, timer)
         return None
 
     def stop(self, pod_uid: str, container: str, grace: float) -> None:

@@ -120,6 +120,8 @@ async def _local(args: argparse.Namespace) -> None:
     await cluster.start(port=args.kube_port, kubeconfig_path=args.kubeconfig_out)
     configuration = aio.Configuration()
     configuration.host = cluster.url
+    # Loopback only: skip aiohttp's per-request proxy and .netrc lookups.
+    configuration.client_session_kwargs = {"trust_env": False}
     api: Any = aio.ApiClient(configuration)
     shim = Shim(api, shim_config(args))
     try:

@@ -139,6 +139,11 @@ class SchedulerHandler(_Base):
         self.set_header(STREAM_ID_HEADER, stream.stream_id)
         self.set_header("Transfer-Encoding", "chunked")
         self.shell.subscribe(verdict.call, stream)
+        # Events go out as they happen: without TCP_NODELAY each would wait on the
+        # client's delayed ACK (about 40 ms), since tornado only sets it when a response ends.
+        connection_stream = getattr(self.request.connection, "stream", None)
+        if connection_stream is not None:
+            connection_stream.set_nodelay(True)
         heartbeat = asyncio.ensure_future(self._heartbeats(stream))
         try:
             await self.flush()
