@@ -35,7 +35,7 @@ class ShellTasks(Scheduler):  # type: ignore[misc]
     def registered(self, driver: Any, framework_id: Any, master_info: Any) -> None:
         print(f"registered as {framework_id['value']} with master {master_info.get('hostname')}")
 
-    def resourceOffers(self, driver: Any, offers: list[Any]) -> None:  # noqa: N802 (pymesos API)
+    def resourceOffers(self, driver: Any, offers: list[Any]) -> None:
         for offer in offers:
             if not self.pending:
                 driver.declineOffer(offer["id"], {"refuse_seconds": 60})
@@ -52,7 +52,7 @@ class ShellTasks(Scheduler):  # type: ignore[misc]
             print(f"launching {task_id} on {offer['hostname']}: {command}")
             driver.launchTasks(offer["id"], [task])
 
-    def statusUpdate(self, driver: Any, update: Any) -> None:  # noqa: N802 (pymesos API)
+    def statusUpdate(self, driver: Any, update: Any) -> None:
         task_id, state = update["task_id"]["value"], update["state"]
         print(f"{task_id}: {state} {update.get('message', '')}".rstrip())
         if state in TERMINAL:

@@ -262,7 +262,7 @@ def parse_target(group: str, version: str, path: str) -> Target:
 
 
 class ResourceHandler(BaseHandler):
-    def initialize(self, server: ApiServer, group: str | None = None,  # type: ignore[override]
+    def initialize(self, server: ApiServer, group: str | None = None,
                    version: str | None = None, **_: Any) -> None:
         super().initialize(server)
         self.fixed_group = group
@@ -583,7 +583,7 @@ def admin_routes(server: ApiServer, hooks: dict[str, Callable[[dict[str, Any]], 
 
 
 class AdminHandler(BaseHandler):
-    def initialize(self, server: ApiServer, hooks: dict[str, Callable[[dict[str, Any]], Any]] | None = None,  # type: ignore[override]
+    def initialize(self, server: ApiServer, hooks: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
                    **_: Any) -> None:
         super().initialize(server)
         self.hooks = hooks or {}
