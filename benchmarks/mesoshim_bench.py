@@ -61,7 +61,9 @@ import aiohttp
 import orjson
 import psutil
 
-REPO = Path(__file__).resolve().parent.parent
+# Where the shim, kubesim and the framework are imported from: this checkout, or another one
+# for A/B runs of a fix (--src DIR, passed on to the child processes).
+REPO = Path(os.environ.get("MESOSHIM_BENCH_SRC") or Path(__file__).resolve().parent.parent).resolve()
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
@@ -225,7 +227,7 @@ class Child:
         self.proc = await asyncio.create_subprocess_exec(
             *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.log,
             cwd=str(REPO), limit=64 * 1024 * 1024,
-            env={**os.environ, "PYTHONUNBUFFERED": "1",
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "MESOSHIM_BENCH_SRC": str(REPO),
                  "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
         self._reader = asyncio.create_task(self._read())
         if not self.url_wanted:
@@ -290,15 +292,18 @@ class Child:
 
 
 class Profiler:
-    """`--profile DIR`: cProfile of the driver process (the shim's) per phase, into DIR/<phase>.prof."""
+    """One phase in the driver (the shim's process): its GC pauses, and with `--profile DIR`
+    a cProfile into DIR/<phase>.prof."""
 
     directory: Path | None = None
 
     def __init__(self, phase: str) -> None:
         self.phase = phase
         self.profile: Any = None
+        self.gc = GcMeter()
 
     def __enter__(self) -> Profiler:
+        self.gc.__enter__()
         if self.directory is not None:
             import cProfile
 
@@ -307,6 +312,7 @@ class Profiler:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.gc.__exit__()
         if self.profile is not None and self.directory is not None:
             self.profile.disable()
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -315,6 +321,36 @@ class Profiler:
 
 def this_script(*args: str) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), *args]
+
+
+class GcMeter:
+    """Pauses of the cyclic garbage collector in this process (the shim's), per generation."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._t0 = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._t0)
+
+    def __enter__(self) -> GcMeter:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def summary(self) -> str:
+        full = self.pauses[2]
+        young = self.pauses[0] + self.pauses[1]
+        return (f"{len(full)} full collections, {ms(sum(full)):,.0f} ms in all, longest {ms(max(full, default=0)):,.0f} ms; "
+                f"{len(young)} young ones, {ms(sum(young)):,.0f} ms in all")
+
+    def longest(self) -> float:
+        return max((p for ps in self.pauses.values() for p in ps), default=0.0)
 
 
 class CpuMeter:
@@ -447,7 +483,8 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
     url = await kube.start()
     loaded = await kube.next_json(timeout=900)
     report.add("setup", f"kubesim: boot {n} nodes", loaded["boot_s"], "s")
-    report.add("setup", f"kubesim: store.create {pods} pods, all Running", loaded["running_s"], "s")
+    report.add("setup", f"kubesim: store.create {pods} pods", loaded["create_s"], "s")
+    report.add("setup", "  then all Running", loaded["running_s"], "s")
     framework = Child(this_script("--framework"), name="framework", url_wanted=False)
     host: ShimHost | None = None
     async with aiohttp.ClientSession() as session:
@@ -464,12 +501,13 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
                 meter.start()
                 t0, t_replies = await baseline_creates(url, manifests)
                 marks = await wait_marks(session, url, BASELINE_NS, "ADDED", launch_n, timeout=300)
-                cpu = meter.stop()
+                cpu = baseline_cpu = meter.stop()
                 t_last = max(m["ADDED"] for m in marks.values())
                 baseline_rate = launch_n / (t_last - t0)
                 report.add("launch", f"baseline kubernetes.aio: {launch_n} creates", baseline_rate, "/s")
                 report.note(f"baseline: last reply after {t_replies - t0:.2f} s; CPU: client "
-                            f"{cpu['driver']:.1f} s, kubesim {cpu['kubesim']:.1f} s")
+                            f"{cpu['driver']:.1f} s, kubesim {cpu['kubesim']:.1f} s; load average "
+                            f"{os.getloadavg()[0]:.2f}")
                 del manifests
                 purged = await hook(session, url, "bench-purge", namespace=BASELINE_NS)
                 await asyncio.sleep(1.0)  # let the kubelet forget them
@@ -477,9 +515,10 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
             # ---- 1. the shim starts against the loaded cluster
             gc.collect()
             host = ShimHost(url)
-            with Profiler("start"):
+            with Profiler("start") as phase:
                 start_s = await host.start()
                 settle_s = await host.settled()
+            report.note(f"GC in the shim during start-up: {phase.gc.summary()}")
             report.add("scale", f"shim start (first lists: {n} nodes, {pods} pods)", start_s, "s")
             for key in ("nodes list #1", "pods list #1"):
                 report.add("scale", f"  of which {key.replace(' #1', '')}", host.phases[key], "s")
@@ -492,12 +531,15 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
             report.add("scale", "shim RSS (driver process) after sync", mb(psutil.Process().memory_info().rss), "MB")
             # ---- SUBSCRIBE -> first OFFERS, fresh frameworks (each torn down after)
             lat = []
-            for rep in range(sizes.subscribe_reps):
-                got = await framework.command("subscribe", url=shim.url, name=f"probe-{rep}", timeout=120)
-                lat.append(got["first_offers_s"])
-                if got["offers"] < n:
-                    report.note(f"probe framework {rep} got {got['offers']} offers (of {n} agents)")
-                await framework.command("teardown")
+            with Profiler("subscribe") as phase:
+                for rep in range(sizes.subscribe_reps):
+                    got = await framework.command("subscribe", url=shim.url, name=f"probe-{rep}", timeout=120)
+                    lat.append(got["first_offers_s"])
+                    if got["offers"] < n:
+                        report.note(f"probe framework {rep} got {got['offers']} offers (of {n} agents)")
+                    await framework.command("teardown")
+            report.note(f"SUBSCRIBE -> OFFERS each: {', '.join(f'{ms(x):,.0f}' for x in lat)} ms; "
+                        f"GC in the shim meanwhile: {phase.gc.summary()}")
             report.add("scale", f"SUBSCRIBE -> first OFFERS ({n} offers), median", ms(statistics.median(lat)), "ms")
             report.add("scale", f"SUBSCRIBE -> first OFFERS, worst of {len(lat)}", ms(max(lat)), "ms",
                        target="< 1000 ms", ok=max(lat) < 1.0)
@@ -507,6 +549,8 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
             fw = master.frameworks[fid]
             # ---- allocation cycles, timed directly on the master
             steady: list[float] = []
+            cycles = Profiler("tick")
+            cycles.__enter__()
             for _ in range(sizes.steady_cycles):
                 now = shim.clock()
                 t = time.perf_counter()
@@ -522,7 +566,6 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
             offered = []
             for _ in range(sizes.reoffer_cycles):
                 shim.apply(master.handle(decline_all_call(fid, list(fw.offers)), shim.clock()))
-                gc.collect()
                 now = shim.clock()
                 t = time.perf_counter()
                 effects = master.tick(now)
@@ -532,10 +575,12 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
                 shim.apply(effects)
                 applies.append(time.perf_counter() - t)
                 await asyncio.sleep(0.05)
+            cycles.__exit__()
             report.add("scale", f"Master.tick re-offering all {min(offered)} agents: p50", ms(pct(reoffer, 50)), "ms")
             report.add("scale", "Master.tick re-offering all agents: p99", ms(pct(reoffer, 99)), "ms",
                        target="< 50 ms", ok=pct(reoffer, 99) < 0.05)
             report.add("scale", "  then encoding the OFFERS event (Shim.apply): p50", ms(pct(applies, 50)), "ms")
+            report.note(f"GC in the shim during the timed cycles (inside the ticks or not): {cycles.gc.summary()}")
             # the framework must hold the offers the master holds for it before it launches
             await framework.command("sync_offers", ids=list(fw.offers), timeout=120)
             # ---- 2. launch through the shim
@@ -543,7 +588,8 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
                 await framework.command("wait_offers", count=launch_n, timeout=120)
                 meter = CpuMeter({"shim": os.getpid(), "kubesim": kube.pid, "framework": framework.pid})
                 meter.start()
-                with Profiler("launch"):
+                load = os.getloadavg()[0]
+                with Profiler("launch") as phase:
                     sent = await framework.command("launch", count=launch_n, prefix="t", timeout=300)
                     marks = await wait_marks(session, url, NS, "ADDED", launch_n, timeout=300)
                 cpu = meter.stop()
@@ -555,9 +601,15 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
                     ratio = rate / baseline_rate
                     report.add("launch", "shim / kubernetes.aio baseline", ratio, "x", target=">= 0.80x",
                                ok=ratio >= 0.8)
+                if "launch" in only:
+                    shim_ms, client_ms = ms(cpu["shim"]) / launch_n, ms(baseline_cpu["driver"]) / launch_n
+                    report.add("launch", "shim process CPU per task", shim_ms, "ms")
+                    report.add("launch", "baseline client CPU per pod", client_ms, "ms")
+                    report.add("launch", "  ratio (each side's single-process bound)", client_ms / shim_ms, "x")
                 report.note(f"launch: {sent['accepts']} ACCEPTs posted in {sent['t_posted'] - t0:.2f} s; "
                             f"CPU during launch: shim {cpu['shim']:.1f} s, kubesim {cpu['kubesim']:.1f} s, "
-                            f"framework {cpu['framework']:.1f} s")
+                            f"framework {cpu['framework']:.1f} s; load average {load:.2f}; "
+                            f"GC in the shim: {phase.gc.summary()}")
                 running = await framework.command("wait_state", state="TASK_RUNNING", count=launch_n, timeout=300)
                 starting = await framework.command("arrivals", state="TASK_STARTING")
                 report.add("launch", "first ACCEPT -> all TASK_STARTING", max(starting["arrivals"].values()) - t0, "s")
@@ -572,9 +624,10 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
                 await framework.command("quiet", timeout=120)
                 k = min(sizes.status_tasks, launch_n)
                 names = [pod_name_of(fid, f"t-{i:06d}") for i in range(k)]
-                with Profiler("status"):
+                with Profiler("status") as phase:
                     await hook(session, url, "bench-exit", namespace=NS, pods=names, interval=sizes.status_interval)
                     finished = await framework.command("wait_state", state="TASK_FINISHED", count=k, timeout=300)
+                report.note(f"GC in the shim during the status run: {phase.gc.summary()}")
                 marks = await wait_marks(session, url, NS, "Succeeded", k, timeout=60)
                 lat = [arrived - marks[tid]["Succeeded"] for tid, arrived in finished["arrivals"].items()
                        if tid in marks and "Succeeded" in marks[tid]]
@@ -607,7 +660,8 @@ async def bench_memory(sizes: Sizes, report: Report) -> None:
                              "--ours-per-node", str(per_node)), name="kubesim-mem")
     url = await kube.start()
     loaded = await kube.next_json(timeout=900)
-    report.add("setup", f"kubesim: store.create {per_node * n} task pods, all Running", loaded["running_s"], "s")
+    report.add("setup", f"kubesim: store.create {per_node * n} task pods", loaded["create_s"], "s")
+    report.add("setup", "  then all Running", loaded["running_s"], "s")
     shim = Child(this_script("--shim-server", url), name="shim", url_wanted=False)
     try:
         await shim.start()
@@ -625,6 +679,7 @@ async def bench_memory(sizes: Sizes, report: Report) -> None:
                    target="< 1536 MB", ok=got["rss"] < 1.5 * 1024 ** 3)
         report.add("memory", "shim peak RSS during start-up (sampled 10/s)", mb(max(peak, got["rss"])), "MB")
         report.add("memory", "  RSS of the bare process before Shim.start", mb(got["rss_empty"]), "MB")
+        report.note(f"GC in the memory shim during start-up: {got['gc']}")
     finally:
         await shim.stop()
         await kube.stop()
@@ -641,15 +696,17 @@ async def shim_server(url: str) -> None:
     rss_empty = me.memory_info().rss
     host = ShimHost(url)
     try:
-        start_s = await host.start()
-        settle_s = await host.settled()
-        await asyncio.sleep(3.0)  # a few allocation cycles
+        with GcMeter() as pauses:
+            start_s = await host.start()
+            settle_s = await host.settled()
+            await asyncio.sleep(3.0)  # a few allocation cycles
         gc.collect()
         master = host.shim.master
         assert master is not None
         tasks = sum(len(fw.tasks) for fw in master.frameworks.values())
         print(json.dumps({"start_s": start_s, "settle_s": settle_s, "rss": me.memory_info().rss,
-                          "rss_empty": rss_empty, "tasks": tasks, "agents": len(master.agents)}), flush=True)
+                          "rss_empty": rss_empty, "tasks": tasks, "agents": len(master.agents),
+                          "gc": pauses.summary()}), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -753,6 +810,7 @@ async def kubesim_server(nodes: int, foreign_per_node: int, ours_per_node: int) 
                     count += 1
                 if count % 500 == 0:
                     await asyncio.sleep(0)  # let the kubelet admit what was just bound
+        create_s = time.perf_counter() - t1
         while True:
             running = sum(1 for p in store.objects("pods") if (p.get("status") or {}).get("phase") == "Running")
             if running >= count:
@@ -763,7 +821,7 @@ async def kubesim_server(nodes: int, foreign_per_node: int, ours_per_node: int) 
         marks.update({NS: {}, BASELINE_NS: {}})
         store.subscribe("pods", on_pod)
         print(f"URL {cluster.url}", flush=True)
-        print(json.dumps({"boot_s": boot_s, "running_s": running_s, "pods": count,
+        print(json.dumps({"boot_s": boot_s, "create_s": create_s, "running_s": running_s - create_s, "pods": count,
                           "rss": psutil.Process().memory_info().rss, "nodes": node_list}), flush=True)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -961,6 +1019,8 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"comma-separated sections, of: {', '.join(SECTIONS)} (scale always runs with "
                         "launch/status, which need its shim)")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the figures here as JSON")
+    p.add_argument("--src", default=None, metavar="DIR",
+                   help="run the shim, kubesim and the framework from the checkout in DIR (A/B runs of a fix)")
     p.add_argument("--profile", default=None, metavar="DIR",
                    help="write a cProfile of the shim's process per phase (start, launch, status) into DIR")
     p.add_argument("--kubesim-server", action="store_true", help=argparse.SUPPRESS)
@@ -970,6 +1030,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--foreign-per-node", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--ours-per-node", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.src:
+        global REPO
+        REPO = Path(args.src).resolve()
+        if not (REPO / "mesoshim" / "app.py").is_file():
+            p.error(f"no mesoshim checkout in {REPO}")
+        os.environ["MESOSHIM_BENCH_SRC"] = str(REPO)
+        sys.path.insert(0, str(REPO))
     import logging
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("tornado.access").setLevel(logging.ERROR)

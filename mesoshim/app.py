@@ -8,6 +8,7 @@ order. This is the only place that reads the clock for the core.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import socket
 import struct
@@ -106,7 +107,7 @@ class Shim:
                            mesos_pb2.MasterInfo.Capability.AGENT_DRAINING,
                            mesos_pb2.MasterInfo.Capability.QUOTA_V2):
             info.capabilities.add().type = capability
-        self.master = Master(info, cfg.master)
+        self.master = Master(info, dataclasses.replace(cfg.master, heartbeat_interval=cfg.heartbeat_interval))
         now = self.clock()
         for framework in await self.kube.frameworks():
             self.master.recover_framework(framework, now)

@@ -11,10 +11,11 @@ Event = scheduler_pb2.Event
 HEARTBEAT_INTERVAL_SECONDS = 15.0
 
 
-def subscribed(framework_id: str, master_info: mesos_pb2.MasterInfo) -> Event:
+def subscribed(framework_id: str, master_info: mesos_pb2.MasterInfo,
+               heartbeat_interval: float = HEARTBEAT_INTERVAL_SECONDS) -> Event:
     event = Event(type=Event.SUBSCRIBED)
     event.subscribed.framework_id.value = framework_id
-    event.subscribed.heartbeat_interval_seconds = HEARTBEAT_INTERVAL_SECONDS
+    event.subscribed.heartbeat_interval_seconds = heartbeat_interval
     event.subscribed.master_info.CopyFrom(master_info)
     return event
 
@@ -53,12 +54,17 @@ def agent_lost(agent_id: str) -> Event:
     return event
 
 
-def operation_error(operation_id: str, message: str, agent_id: str | None) -> Event:
+def operation_status(operation_id: str, state: mesos_pb2.OperationState, message: str,
+                     agent_id: str | None) -> Event:
     event = Event(type=Event.UPDATE_OPERATION_STATUS)
     status = event.update_operation_status.status
     status.operation_id.value = operation_id
-    status.state = mesos_pb2.OPERATION_ERROR
+    status.state = state
     status.message = message
     if agent_id:
         status.agent_id.value = agent_id
     return event
+
+
+def operation_error(operation_id: str, message: str, agent_id: str | None) -> Event:
+    return operation_status(operation_id, mesos_pb2.OPERATION_ERROR, message, agent_id)

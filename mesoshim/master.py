@@ -60,6 +60,8 @@ class MasterConfig:
     # The first retry of an unacknowledged status update (it doubles up to 10 min), as the
     # agent's STATUS_UPDATE_RETRY_INTERVAL_MIN.
     status_update_retry_interval: float = RETRY_MIN_SECONDS
+    # Announced in SUBSCRIBED; the HTTP edge beats at this interval.
+    heartbeat_interval: float = events.HEARTBEAT_INTERVAL_SECONDS
 
 
 class Master:
@@ -131,7 +133,7 @@ class Master:
         fw.unregistered_time = None
         fw.suppressed = bool(call.subscribe.suppressed_roles) and set(call.subscribe.suppressed_roles) >= {fw.role}
         effects.append(SaveFramework(fid, info))
-        effects.append(self._send(fw, events.subscribed(fid, self.info)))
+        effects.append(self._send(fw, events.subscribed(fid, self.info, self.config.heartbeat_interval)))
         for task in fw.tasks.values():
             head = task.updates.resend(now)
             if head is not None:
@@ -343,6 +345,14 @@ class Master:
                 agent_id = entry.agent_id.value if entry.HasField("agent_id") else None
                 effects.extend(self._reconcile_unknown(fw, entry.task_id.value, agent_id, now))
         return effects
+
+    def _reconcile_operations(self, fw: Framework, call: Call, now: float) -> Effects:
+        """No operation with an id ever succeeds here (no reservations or volumes), so an
+        explicit reconciliation learns each one is unknown; an implicit one learns nothing."""
+        return [self._send(fw, events.operation_status(
+                    entry.operation_id.value, mesos_pb2.OPERATION_UNKNOWN, "Reconciliation: Operation is unknown",
+                    entry.agent_id.value if entry.HasField("agent_id") else None))
+                for entry in call.reconcile_operations.operations]
 
     def _reconcile_known(self, fw: Framework, task: Task, now: float) -> Effect:
         state = task.sent_state if task.sent_state is not None else task.state
@@ -881,7 +891,7 @@ _HANDLERS: dict[int, Callable[[Master, Framework, Call, float], Effects]] = {
     Call.MESSAGE: Master._noop,
     Call.REQUEST: Master._noop,
     Call.ACKNOWLEDGE_OPERATION_STATUS: Master._noop,
-    Call.RECONCILE_OPERATIONS: Master._noop,
+    Call.RECONCILE_OPERATIONS: Master._reconcile_operations,
 }
 
 

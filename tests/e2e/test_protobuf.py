@@ -50,7 +50,8 @@ def test_subscribe_answers_a_protobuf_recordio_stream(env: Any) -> None:
     assert stream.received[1].type == Event.HEARTBEAT
     master_id = env.state()["id"]
     assert subscribed.subscribed.framework_id.value == f"{master_id}-0000"
-    assert subscribed.subscribed.heartbeat_interval_seconds == 15.0
+    # Mesos announces its 15 s beat; ours announces the configured one (0.5 s in these tests).
+    assert subscribed.subscribed.heartbeat_interval_seconds == env.shim.config.heartbeat_interval
     info = subscribed.subscribed.master_info
     host, port = env.shim.config.host, env.shim.port
     assert (info.id, info.port, info.pid, info.version) == (master_id, port, f"master@{host}:{port}", "1.12.0")
@@ -132,6 +133,23 @@ def test_launch_finish_and_fail_with_exit_codes_and_acknowledgements(env: Any) -
     fw.accepted(fw.reconcile(("zero", None)))
     assert fw.events.take_update("zero").state == mesos_pb2.TASK_LOST
     assert fw.events.pending(lambda e: e.type == Event.UPDATE) == []
+    fw.close()
+
+
+def test_task_ids_that_are_no_kubernetes_names_and_a_burst_of_tasks(env: Any) -> None:
+    fw = Framework(env.url)
+    fw.subscribe(framework_info("odd-names"))
+    offer = fw.next_offers()[0]
+    agent = offer.agent_id.value
+    odd = ["Ünïcødé task", "UPPER.case_and:colons", "x" * 255, "-leading-dash", "a..b"]
+    burst = [f"burst-{i}" for i in range(30)]
+    tasks = [shell_task(tid, agent, f"exit {i % 3}", cpus=0.05) for i, tid in enumerate(odd + burst)]
+    fw.accepted(fw.launch(offer, *tasks))
+    for i, tid in enumerate(odd + burst):
+        expected = [mesos_pb2.TASK_FINISHED, mesos_pb2.TASK_FAILED, mesos_pb2.TASK_FAILED][i % 3]
+        ended = fw.follow(tid, until=[expected], timeout=30)[-1]
+        assert ended.message == f"Command exited with status {i % 3}"
+    wait_until(lambda: env.pods() == [], timeout=15, message="every pod deleted")
     fw.close()
 
 

@@ -1645,3 +1645,30 @@ def test_offers_and_tasks_never_exceed_an_agent_and_offer_ids_are_never_reused(
             observe(effects)
             observe(sim.ack(key[0], effects))
     event(f"pods created: {min(len(created_pods), 8)}{'+' if len(created_pods) >= 8 else ''}")
+
+
+# ---------------------------------------------------------------------- operations
+
+
+def test_explicit_operation_reconciliation_answers_unknown_and_implicit_answers_nothing(cluster: Sim) -> None:
+    sub = cluster.subscribe(framework_info())
+    call = simple_call(sub.fid, Call.RECONCILE_OPERATIONS)
+    entry = call.reconcile_operations.operations.add()
+    entry.operation_id.value = "op-1"
+    entry.agent_id.value = agent_id("n1")
+
+    effects = cluster.handle(call)
+
+    [answer] = sent(effects, sub.fid)
+    status = answer.update_operation_status.status
+    assert (status.operation_id.value, status.state, status.agent_id.value) == (
+        "op-1", mesos_pb2.OPERATION_UNKNOWN, agent_id("n1"))
+    assert not status.HasField("uuid")
+    assert cluster.handle(simple_call(sub.fid, Call.RECONCILE_OPERATIONS)) == []
+
+
+def test_subscribed_announces_the_configured_heartbeat_interval() -> None:
+    master = Master(master_info(), MasterConfig(heartbeat_interval=2.5))
+    effects = master.subscribe(subscribe_call(framework_info()), "s1", 0.0)
+    [subscribed] = [e.event for e in effects if isinstance(e, SendEvent) and e.event.type == Event.SUBSCRIBED]
+    assert subscribed.subscribed.heartbeat_interval_seconds == 2.5
