@@ -39,13 +39,16 @@ def key_of(obj: Obj) -> Key:
 
 class Informer:
     def __init__(self, name: str, lister: Lister, on_change: OnChange, *, page_size: int = 500,
-                 watch_timeout: int = 300, selectors: dict[str, str] | None = None) -> None:
+                 watch_timeout: int = 300, selectors: dict[str, str] | None = None,
+                 transform: Callable[[Obj], Obj] | None = None) -> None:
         self.name = name
         self.lister = lister
         self.on_change = on_change
         self.page_size = page_size
         self.watch_timeout = watch_timeout
         self.selectors = selectors or {}
+        # What is kept of each object (client-go's SetTransform): the cache holds its result.
+        self.transform = transform
         self.cache: dict[Key, Obj] = {}
         self.synced = asyncio.Event()
         self.resource_version = ""
@@ -66,8 +69,9 @@ class Informer:
             if token:
                 query["continue"] = token
             page = await self._json(await self.lister(query, 120.0))
+            transform = self.transform
             for item in page.get("items") or []:
-                fresh[key_of(item)] = item
+                fresh[key_of(item)] = transform(item) if transform is not None else item
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 self.resource_version = (page.get("metadata") or {}).get("resourceVersion", "")
@@ -111,6 +115,8 @@ class Informer:
         if kind == "BOOKMARK":
             return
         key = key_of(obj)
+        if self.transform is not None:
+            obj = self.transform(obj)
         old = self.cache.get(key)
         if kind == "DELETED":
             self.cache.pop(key, None)
@@ -122,7 +128,7 @@ class Informer:
     async def run(self) -> None:
         """List, then watch forever: re-watch from the last RV, relist on 410 or errors."""
         backoff = 0.5
-        need_list = True
+        need_list = not self.resource_version  # a relist() just done (the shim's sync) is the first list
         while True:
             try:
                 if need_list:

@@ -17,10 +17,9 @@ import aiohttp
 import orjson
 from kubernetes.aio import client as aio
 
-from executor.agents import foreign_usage
 from executor.informer import Informer, Key, Obj
 from mesoshim.pb.mesos.v1 import mesos_pb2
-from mesoshim.resources import Resources
+from mesoshim.resources import Resources, pod_requests
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +29,9 @@ TASK_ANNOTATION = "mesos.apache.org/task-id"
 TASK_INFO_ANNOTATION = "mesos.apache.org/task-info"
 RECORD_LABEL = "mesoshim.io/record"
 MASTER_RECORD = "mesoshim-master"
+
+
+_NONE = Resources()
 
 
 class ClusterSink(Protocol):
@@ -68,6 +70,56 @@ def task_info_of(pod: Obj) -> mesos_pb2.TaskInfo | None:
     return info
 
 
+_KEPT_METADATA = ("name", "namespace", "uid", "resourceVersion", "deletionTimestamp",
+                  "deletionGracePeriodSeconds")
+_OUR_ANNOTATIONS = (FRAMEWORK_ANNOTATION, TASK_ANNOTATION, TASK_INFO_ANNOTATION)
+_POD_REQUEST_FIELDS = ("nodeName", "hostNetwork", "overhead", "resources")
+_CONTAINER_REQUEST_FIELDS = ("name", "resources", "ports", "restartPolicy")
+
+
+def _slim_condition(condition: Obj) -> Obj:
+    return {k: condition[k] for k in ("type", "status", "reason", "message") if k in condition}
+
+
+def _slim_container_status(status: Obj) -> Obj:
+    state = status.get("state") or {}
+    kept: Obj = {k: state[k] for k in ("waiting", "terminated") if k in state}
+    if "running" in state:
+        kept["running"] = {}
+    return {"name": status.get("name"), "state": kept}
+
+
+def slim_status(status: Obj) -> Obj:
+    """The parts of a pod's status that executor.status.observe reads."""
+    kept: Obj = {k: status[k] for k in ("phase", "reason", "message", "podIP") if k in status}
+    if "conditions" in status:
+        kept["conditions"] = [_slim_condition(c) for c in status["conditions"] or ()]
+    for key in ("containerStatuses", "initContainerStatuses"):
+        if key in status:
+            kept[key] = [_slim_container_status(c) for c in status[key] or ()]
+    return kept
+
+
+def slim_pod(pod: Obj, keep_task_info: bool = True) -> Obj:
+    """What the shim reads of a pod, and no more: a task pod's identity, node and status; another
+    pod's node, what it requests and its phase. A full pod is ~4x bigger as Python objects."""
+    meta = pod["metadata"]
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    kept: Obj = {k: meta[k] for k in _KEPT_METADATA if k in meta}
+    if is_ours(pod):
+        annotations = meta.get("annotations") or {}
+        kept["labels"] = {MANAGED_BY: "mesoshim"}
+        wanted = _OUR_ANNOTATIONS if keep_task_info else _OUR_ANNOTATIONS[:2]
+        kept["annotations"] = {k: annotations[k] for k in wanted if k in annotations}
+        return {"metadata": kept, "spec": {"nodeName": spec.get("nodeName")}, "status": slim_status(status)}
+    slim_spec: Obj = {k: spec[k] for k in _POD_REQUEST_FIELDS if k in spec}
+    for name in ("containers", "initContainers"):
+        if name in spec:
+            slim_spec[name] = [{k: c[k] for k in _CONTAINER_REQUEST_FIELDS if k in c} for c in spec[name] or ()]
+    return {"metadata": kept, "spec": slim_spec, "status": {"phase": status.get("phase")}}
+
+
 class KubeEdge:
     def __init__(self, api: aio.ApiClient, sink: ClusterSink, *, namespace: str = "mesos",
                  node_selector: str = "") -> None:
@@ -76,8 +128,12 @@ class KubeEdge:
         self.namespace = namespace
         self.nodes = Informer("nodes", self._lister("/api/v1/nodes"), self._on_node,
                               selectors={"labelSelector": node_selector} if node_selector else None)
-        self.pods = Informer("pods", self._lister("/api/v1/pods"), self._on_pod)
-        self._pods_by_node: dict[str, dict[Key, Obj]] = {}
+        # The task-info annotation is only read to recover tasks from the first list.
+        self.keep_task_info = True
+        self.pods = Informer("pods", self._lister("/api/v1/pods"), self._on_pod,
+                             transform=lambda pod: slim_pod(pod, self.keep_task_info))
+        self._foreign: dict[Key, tuple[str, Resources]] = {}  # a foreign pod's node and requests
+        self._foreign_by_node: dict[str, Resources] = {}
         self._ops: dict[str, asyncio.Future[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -129,19 +185,34 @@ class KubeEdge:
             if identity is not None:
                 self.sink.task_pod_changed(identity[0], identity[1], new)
             return
-        nodes = {p["spec"].get("nodeName") for p in (old, new) if p is not None}
-        for node in nodes:
-            if not node:
-                continue
-            on_node = self._pods_by_node.setdefault(node, {})
-            if new is not None and new["spec"].get("nodeName") == node:
-                on_node[key] = new
+        # Per-node sums kept incrementally: one pod's event costs O(1), not O(pods on its node).
+        previous = self._foreign.pop(key, None)
+        changed: set[str] = set()
+        if previous is not None:
+            node, requests = previous
+            self._foreign_by_node[node] = self._foreign_by_node[node] - requests
+            changed.add(node)
+        node = (new["spec"].get("nodeName") or "") if new is not None else ""
+        if new is not None and node and (new.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+            # A pod's requests only change with its spec: reuse them when the spec is the same.
+            if previous is not None and old is not None and old.get("spec") == new.get("spec"):
+                requests = previous[1]
             else:
-                on_node.pop(key, None)
-            self.sink.foreign_usage_changed(node, foreign_usage(on_node.values()))
+                requests = pod_requests(new)
+            self._foreign[key] = (node, requests)
+            self._foreign_by_node[node] = self._foreign_by_node.get(node, _NONE) + requests
+            changed.add(node)
+        for name in changed:
+            self.sink.foreign_usage_changed(name, self._foreign_by_node[name])
 
     def our_pods(self) -> list[Obj]:
         return [p for p in self.pods.cache.values() if is_ours(p)]
+
+    def forget_task_infos(self) -> None:
+        """After recovery: drop the task-info annotations from the cache, and keep no more."""
+        self.keep_task_info = False
+        for pod in self.our_pods():
+            pod["metadata"].get("annotations", {}).pop(TASK_INFO_ANNOTATION, None)
 
     # ------------------------------------------------------------ writes
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import socket
 import struct
@@ -111,8 +112,18 @@ class Shim:
         now = self.clock()
         for framework in await self.kube.frameworks():
             self.master.recover_framework(framework, now)
-        await self.kube.sync()
-        self._recover_tasks()
+        # The first lists build millions of long-lived, acyclic objects: full collections during
+        # them find nothing and cost more each time (7 s of a 15 s start at 150,000 pods).
+        gc.disable()
+        try:
+            await self.kube.sync()
+            self._recover_tasks()
+            self.kube.forget_task_infos()
+        finally:
+            gc.enable()
+        # Everything loaded so far (the caches of every node and pod, the recovered tasks) lives
+        # on: keep it out of the cyclic GC's full collections, whose pauses grow with the heap.
+        gc.freeze()
         self.synced = True
         self.kube.start_watching()
         # Keep-alive connections are never idle-closed: libmesos reuses them indefinitely.

@@ -49,6 +49,9 @@ class Agent:
     gone: bool = False
     unreachable_since: float | None = None  # when its node's readiness became Unknown
     _free: Resources | None = None
+    _base: tuple[AgentSpec, Resources, Resources, Resources] | None = None
+    # The serialized agent-only part of its offers, for the spec it was built from.
+    offer_part: tuple[AgentSpec, bytes] | None = None
 
     @property
     def agent_id(self) -> str:
@@ -57,12 +60,21 @@ class Agent:
     def free(self) -> Resources:
         """What may still be offered: total minus every pod's requests minus outstanding offers."""
         if self._free is None:
-            self._free = self.spec.total - self.foreign - self.ours - self.offered
+            self._free = self._unused() - self.offered
         return self._free
+
+    def _unused(self) -> Resources:
+        """total - foreign - ours, kept while none of the three is replaced (offers come and go
+        far more often: a cycle that re-offers every agent then costs one subtraction each)."""
+        spec, foreign, ours = self.spec, self.foreign, self.ours
+        base = self._base
+        if base is None or base[0] is not spec or base[1] is not foreign or base[2] is not ours:
+            base = self._base = (spec, foreign, ours, spec.total - foreign - ours)
+        return base[3]
 
     def overcommitted(self) -> bool:
         """True when outstanding offers no longer fit beside what runs on the node."""
-        return not (self.spec.total - self.foreign - self.ours).contains(self.offered)
+        return not self._unused().contains(self.offered)
 
     def changed(self) -> None:
         self._free = None

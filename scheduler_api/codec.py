@@ -252,6 +252,14 @@ def _map_key_to_json(key: Any) -> str:
     return str(key)
 
 
+# Messages that repeat across offers (an agent's attributes and URL, the same free resources
+# on many agents): their JSON is kept by serialized form. Their JSON objects are shared
+# between outputs, which only ever serialize them.
+_MEMO_TYPES: Final = frozenset({"mesos.v1.Attribute", "mesos.v1.Resource", "mesos.v1.URL"})
+_MEMO: dict[tuple[str, bytes], dict[str, Any]] = {}
+_MEMO_LIMIT: Final = 100_000
+
+
 def message_to_json(msg: Message) -> dict[str, Any]:
     """The JSON object (as Python values) Mesos writes for ``msg``.
 
@@ -259,6 +267,18 @@ def message_to_json(msg: Message) -> dict[str, Any]:
     values, ready for any JSON serializer.
     """
     descriptor = _descriptor(msg)
+    if descriptor.full_name in _MEMO_TYPES:
+        key = (descriptor.full_name, msg.SerializePartialToString(deterministic=True))
+        cached = _MEMO.get(key)
+        if cached is None:
+            if len(_MEMO) >= _MEMO_LIMIT:
+                _MEMO.clear()
+            cached = _MEMO[key] = _message_to_json(msg, descriptor)
+        return cached
+    return _message_to_json(msg, descriptor)
+
+
+def _message_to_json(msg: Message, descriptor: Descriptor) -> dict[str, Any]:
     present = {field.name: value for field, value in msg.ListFields()}
     out: dict[str, Any] = {}
     for field in _fields(descriptor):
