@@ -442,7 +442,9 @@ class Master:
         for agent in order:
             if agent.gone or not agent.spec.schedulable:
                 continue
-            for fw in sorted(candidates, key=lambda f: shares[f.framework_id]):  # stable: ties keep order
+            ordered = candidates if len(candidates) == 1 else sorted(
+                candidates, key=lambda f: shares[f.framework_id])  # stable: ties keep order
+            for fw in ordered:
                 if agent.agent_id in fw.offer_agents:
                     continue
                 free = agent.free()

@@ -29,7 +29,7 @@ class AgentSpec:
     reachable: bool = True  # Ready is not Unknown: its tasks are not partitioned
 
 
-@dataclass
+@dataclass(slots=True)
 class Offer:
     offer_id: str
     framework_id: str
@@ -111,7 +111,7 @@ class Task:
         return self.info.executor.executor_id.value if self.info.HasField("executor") else self.task_id
 
 
-@dataclass
+@dataclass(slots=True)
 class Filter:
     resources: Resources
     expires: float
