@@ -24,14 +24,15 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import orjson
 import psutil
+from report import Report, mb, ms, pct
 
 REPO = Path(__file__).resolve().parent.parent
 # Where the servers import kubesim from: this checkout, or another one for A/B runs (--kubesim-src).
@@ -75,68 +76,6 @@ QUICK = Sizes(create_nodes=20, creates=1000, concurrency=64, warmup=100,
 
 # ---------------------------------------------------------------- figures
 
-@dataclass
-class Figure:
-    section: str
-    name: str
-    value: float
-    unit: str
-    target: str = ""
-    ok: bool | None = None
-
-    def render_value(self) -> str:
-        v = self.value
-        if self.unit in ("/s", "MB"):
-            return f"{v:,.0f} {self.unit}"
-        if self.unit == "ms":
-            return f"{v:,.2f} ms" if v < 100 else f"{v:,.0f} ms"
-        if self.unit == "s":
-            return f"{v:,.2f} s"
-        if self.unit in ("x", "%"):
-            return f"{v:,.2f}{self.unit}" if self.unit == "x" else f"{v:,.0f}%"
-        return f"{v:,.0f} {self.unit}".rstrip()
-
-
-@dataclass
-class Report:
-    figures: list[Figure] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, section: str, name: str, value: float, unit: str, *, target: str = "",
-            ok: bool | None = None) -> None:
-        fig = Figure(section, name, value, unit, target, ok)
-        self.figures.append(fig)
-        mark = "" if ok is None else ("  [target met]" if ok else "  [TARGET MISSED]")
-        print(f"  {section:<8} {name:<46} {fig.render_value():>14}{mark}", flush=True)
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-        print(f"  note: {text}", flush=True)
-
-    def table(self) -> str:
-        lines = [f"{'section':<8}  {'figure':<46}  {'value':>14}  {'target':<10}",
-                 f"{'-' * 8}  {'-' * 46}  {'-' * 14}  {'-' * 10}"]
-        for f in self.figures:
-            status = "" if f.ok is None else (" ok" if f.ok else " MISSED")
-            lines.append(f"{f.section:<8}  {f.name:<46}  {f.render_value():>14}  {f.target}{status}")
-        return "\n".join(lines)
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) by nearest rank; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def ms(seconds: float) -> float:
-    return seconds * 1000.0
-
-
-def mb(n: float) -> float:
-    return n / (1024 * 1024)
 
 
 # ---------------------------------------------------------------- servers

@@ -63,13 +63,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import aiohttp
 import orjson
 import psutil
+from report import Report, mb, ms, pct
 
 # Where the shim, kubesim and the framework are imported from: this checkout, or another one
 # for A/B runs of a fix (--src DIR, passed on to the child processes).
@@ -111,70 +112,6 @@ QUICK = Sizes(nodes=500, foreign_per_node=29, ours_per_node=1, subscribe_reps=3,
 
 # ---------------------------------------------------------------- figures
 
-@dataclass
-class Figure:
-    section: str
-    name: str
-    value: float
-    unit: str
-    target: str = ""
-    ok: bool | None = None
-
-    def render_value(self) -> str:
-        v = self.value
-        if v != v:  # NaN
-            return "n/a"
-        if self.unit in ("/s", "MB"):
-            return f"{v:,.0f} {self.unit}"
-        if self.unit == "ms":
-            return f"{v:,.2f} ms" if v < 100 else f"{v:,.0f} ms"
-        if self.unit == "s":
-            return f"{v:,.2f} s"
-        if self.unit == "x":
-            return f"{v:,.2f}x"
-        return f"{v:,.0f} {self.unit}".rstrip()
-
-
-@dataclass
-class Report:
-    figures: list[Figure] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, section: str, name: str, value: float, unit: str, *, target: str = "",
-            ok: bool | None = None) -> None:
-        fig = Figure(section, name, value, unit, target, ok)
-        self.figures.append(fig)
-        mark = "" if ok is None else ("  [target met]" if ok else "  [TARGET MISSED]")
-        print(f"  {section:<7} {name:<52} {fig.render_value():>12}{mark}", flush=True)
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-        print(f"  note: {text}", flush=True)
-
-    def table(self) -> str:
-        lines = [f"{'section':<7}  {'figure':<52}  {'value':>12}  target",
-                 f"{'-' * 7}  {'-' * 52}  {'-' * 12}  {'-' * 14}"]
-        for f in self.figures:
-            status = "" if f.ok is None else (" ok" if f.ok else " MISSED")
-            lines.append(f"{f.section:<7}  {f.name:<52}  {f.render_value():>12}  {f.target}{status}")
-        return "\n".join(lines)
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) by nearest rank; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def ms(seconds: float) -> float:
-    return seconds * 1000.0
-
-
-def mb(n: float) -> float:
-    return n / (1024 * 1024)
 
 
 # ---------------------------------------------------------------- tasks and pods
