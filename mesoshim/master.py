@@ -486,9 +486,9 @@ class Master:
         message.framework_id.value = fw.framework_id
         if allocation_role is not None:
             message.allocation_info.role = allocation_role
-        for fid, tid in agent.tasks:
+        for fid, tid in agent.executor_tasks:
             task = fw.tasks.get(tid) if fid == fw.framework_id else None
-            if task is not None and task.info.HasField("executor") and not task.terminal:
+            if task is not None and not task.terminal:
                 message.executor_ids.add().CopyFrom(task.info.executor.executor_id)
         return message
 
@@ -822,6 +822,8 @@ class Master:
     def _hold(self, fw: Framework, agent: Agent, task: Task) -> None:
         """The task's resources now count against its agent and its framework's share."""
         agent.tasks.add((fw.framework_id, task.task_id))
+        if task.info.HasField("executor"):
+            agent.executor_tasks.add((fw.framework_id, task.task_id))
         agent.ours = agent.ours + task.resources
         agent.changed()
         fw.task_cpus += task.resources.scalar("cpus")
@@ -837,6 +839,7 @@ class Master:
         agent = self.agents.get(task.agent_id)
         if agent is not None and (task.framework_id, task.task_id) in agent.tasks:
             agent.tasks.discard((task.framework_id, task.task_id))
+            agent.executor_tasks.discard((task.framework_id, task.task_id))
             agent.ours = agent.ours - task.resources
             agent.changed()
 

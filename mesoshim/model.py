@@ -46,6 +46,8 @@ class Agent:
     offered: Resources = field(default_factory=Resources)
     offers: dict[str, Offer] = field(default_factory=dict)
     tasks: set[tuple[str, str]] = field(default_factory=set)
+    # The subset of `tasks` run by custom executors (offers list their executor ids).
+    executor_tasks: set[tuple[str, str]] = field(default_factory=set)
     gone: bool = False
     unreachable_since: float | None = None  # when its node's readiness became Unknown
     _free: Resources | None = None
