@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import json
 import os
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -33,6 +31,7 @@ import aiohttp
 import orjson
 import psutil
 from report import Report, mb, ms, pct
+from subprocesses import ChildProcess, until_stopped
 
 REPO = Path(__file__).resolve().parent.parent
 # Where the servers import kubesim from: this checkout, or another one for A/B runs (--kubesim-src).
@@ -74,88 +73,18 @@ QUICK = Sizes(create_nodes=20, creates=1000, concurrency=64, warmup=100,
               idle_seconds=3.0, aio_full_list=True)
 
 
-# ---------------------------------------------------------------- figures
-
-
-
 # ---------------------------------------------------------------- servers
 
-class ServerProcess:
+def server_process(argv: list[str], *, log_name: str) -> ChildProcess:
     """A kubesim server in a subprocess; `start()` returns its URL once it is listening."""
-
-    def __init__(self, argv: list[str], *, log_name: str) -> None:
-        self.argv = argv
-        # Lives as long as the server does; stop() closes and removes it.
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            prefix=f"kubesim-bench-{log_name}-", suffix=".log", delete=False)
-        self.tmpdir = tempfile.TemporaryDirectory(prefix="kubesim-bench-")
-        self.proc: asyncio.subprocess.Process | None = None
-        self.lines: asyncio.Queue[str] = asyncio.Queue()
-        self._reader: asyncio.Task[None] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    async def start(self, timeout: float = 120.0) -> str:
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.argv, stdout=asyncio.subprocess.PIPE, stderr=self.log, cwd=str(SRC),
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "KUBESIM_BENCH_SRC": str(SRC),
-                 "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))})
-        self._reader = asyncio.create_task(self._read())
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or self.proc.returncode is not None:
-                raise RuntimeError(f"kubesim server did not start: see {self.log.name}")
-            with contextlib.suppress(TimeoutError):
-                line = await asyncio.wait_for(self.lines.get(), min(left, 1.0))
-                match = URL_LINE.search(line)
-                if match:
-                    return match.group(1)
-
-    async def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        while True:
-            raw = await self.proc.stdout.readline()
-            if not raw:
-                return
-            await self.lines.put(raw.decode(errors="replace").rstrip("\n"))
-
-    async def next_json(self, timeout: float) -> Obj:
-        """The next stdout line that is a JSON object (the memory server's report)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no report from the server: see {self.log.name}")
-            line = await asyncio.wait_for(self.lines.get(), left)
-            if line.startswith("{"):
-                parsed = json.loads(line)
-                assert isinstance(parsed, dict)
-                return parsed
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        self.log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
-        self.tmpdir.cleanup()
+    return ChildProcess(argv, name="kubesim server", log_prefix=f"kubesim-bench-{log_name}-", src=SRC,
+                        env={"KUBESIM_BENCH_SRC": str(SRC)}, url_line=URL_LINE,
+                        tmpdir_prefix="kubesim-bench-")
 
 
-def kubesim_server(nodes: int, *extra: str) -> ServerProcess:
-    server = ServerProcess([], log_name="server")
+def kubesim_server(nodes: int, *extra: str) -> ChildProcess:
+    server = server_process([], log_name="server")
+    assert server.tmpdir is not None
     kubeconfig = Path(server.tmpdir.name) / "kubeconfig"
     server.argv = [sys.executable, "-m", "kubesim", "--port", "0", "--nodes", str(nodes),
                    "--kubeconfig", str(kubeconfig), *extra]
@@ -535,8 +464,8 @@ async def lease_versions(session: aiohttp.ClientSession, url: str) -> dict[str, 
 async def bench_memory(sizes: Sizes, report: Report) -> None:
     nodes, pods = sizes.mem_nodes, sizes.mem_pods
     print(f"\n[memory] {nodes} nodes, {pods} pods loaded in-process, then listed over HTTP", flush=True)
-    server = ServerProcess([sys.executable, str(Path(__file__).resolve()), "--memory-server",
-                            "--nodes", str(nodes), "--pods", str(pods)], log_name="memory")
+    server = server_process([sys.executable, str(Path(__file__).resolve()), "--memory-server",
+                             "--nodes", str(nodes), "--pods", str(pods)], log_name="memory")
     url = await server.start(timeout=300)
     try:
         loaded = await server.next_json(timeout=900)
@@ -689,11 +618,7 @@ async def memory_server(nodes: int, pods: int) -> None:
         print(json.dumps({"boot_s": boot_s, "rss_nodes": rss_nodes, "create_s": create_s,
                           "running_s": running_s, "load_cpu_s": load_cpu, "load_gc_s": gc_time[0],
                           "rss_loaded": me.memory_info().rss}), flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await until_stopped()
         await cluster.stop()
 
 
@@ -744,14 +669,7 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(run(sizes, only, report))
     report.note(f"1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after "
                 f"({cpu} CPUs): other work on the machine skews rates; CPU per op is steadier")
-    print(f"\nSummary ({'quick' if args.quick else 'full'} run, {time.perf_counter() - t0:.0f} s)\n")
-    print(report.table())
-    for text in report.notes:
-        print(f"note: {text}")
-    if args.json:
-        Path(args.json).write_text(json.dumps({
-            "mode": "quick" if args.quick else "full",
-            "figures": [f.__dict__ for f in report.figures], "notes": report.notes}, indent=2))
+    report.print_summary("quick" if args.quick else "full", time.perf_counter() - t0, args.json)
     missed = [f for f in report.figures if f.ok is False]
     return 1 if missed else 0
 

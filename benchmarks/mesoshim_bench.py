@@ -57,7 +57,6 @@ import gc
 import json
 import os
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -71,6 +70,7 @@ import aiohttp
 import orjson
 import psutil
 from report import Report, mb, ms, pct
+from subprocesses import ChildProcess, until_stopped
 
 # Where the shim, kubesim and the framework are imported from: this checkout, or another one
 # for A/B runs of a fix (--src DIR, passed on to the child processes).
@@ -108,10 +108,6 @@ FULL = Sizes(nodes=5000, foreign_per_node=29, ours_per_node=1, subscribe_reps=5,
 QUICK = Sizes(nodes=500, foreign_per_node=29, ours_per_node=1, subscribe_reps=3, steady_cycles=100,
               reoffer_cycles=20, launch_tasks=1000, status_tasks=200, status_interval=0.005,
               mem_nodes=500, mem_tasks=15_000)
-
-
-# ---------------------------------------------------------------- figures
-
 
 
 # ---------------------------------------------------------------- tasks and pods
@@ -152,90 +148,11 @@ def foreign_pod(name: str, node: str, index: int) -> Obj:
 
 # ---------------------------------------------------------------- child processes
 
-class Child:
+def child(argv: list[str], *, name: str, url_wanted: bool = True) -> ChildProcess:
     """A child process of this script; `start()` returns the URL it prints (if any)."""
-
-    def __init__(self, argv: list[str], *, name: str, url_wanted: bool = True) -> None:
-        self.argv = argv
-        self.name = name
-        self.url_wanted = url_wanted
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            prefix=f"mesoshim-bench-{name}-", suffix=".log", delete=False)
-        self.proc: asyncio.subprocess.Process | None = None
-        self.lines: asyncio.Queue[str] = asyncio.Queue()
-        self._reader: asyncio.Task[None] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    async def start(self, timeout: float = 600.0) -> str:
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.log,
-            cwd=str(REPO), limit=64 * 1024 * 1024,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "MESOSHIM_BENCH_SRC": str(REPO),
-                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
-        self._reader = asyncio.create_task(self._read())
-        if not self.url_wanted:
-            return ""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or self.proc.returncode is not None:
-                raise RuntimeError(f"{self.name} did not start: see {self.log.name}")
-            with contextlib.suppress(TimeoutError):
-                line = await asyncio.wait_for(self.lines.get(), min(left, 1.0))
-                match = URL_LINE.search(line)
-                if match:
-                    return match.group(1)
-
-    async def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        while True:
-            raw = await self.proc.stdout.readline()
-            if not raw:
-                return
-            await self.lines.put(raw.decode(errors="replace").rstrip("\n"))
-
-    async def next_json(self, timeout: float) -> Obj:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no report from {self.name}: see {self.log.name}")
-            try:
-                line = await asyncio.wait_for(self.lines.get(), left)
-            except TimeoutError:
-                raise TimeoutError(f"no report from {self.name}: see {self.log.name}") from None
-            if line.startswith("{"):
-                parsed = json.loads(line)
-                if "error" in parsed:
-                    raise RuntimeError(f"{self.name}: {parsed['error']} (see {self.log.name})")
-                return parsed
-
-    async def command(self, cmd: str, timeout: float = 300.0, **args: Any) -> Obj:
-        """Send one JSON-line command (framework mode) and wait for its JSON reply."""
-        assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(orjson.dumps({"cmd": cmd, **args}) + b"\n")
-        await self.proc.stdin.drain()
-        return await self.next_json(timeout)
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        self.log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
+    return ChildProcess(argv, name=name, log_prefix=f"mesoshim-bench-{name}-", src=REPO,
+                        env={"MESOSHIM_BENCH_SRC": str(REPO)}, url_line=URL_LINE if url_wanted else None,
+                        start_timeout=600.0, stdin=True, limit=64 * 1024 * 1024)
 
 
 class Profiler:
@@ -426,7 +343,7 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
     pods = n * (sizes.foreign_per_node + sizes.ours_per_node)
     print(f"\n[scale/launch/status] kubesim (own process): {n} nodes, {pods} running pods "
           f"({sizes.foreign_per_node} foreign + {sizes.ours_per_node} recovered task pod per node)", flush=True)
-    kube = Child(this_script("--kubesim-server", "--nodes", str(n), "--foreign-per-node",
+    kube = child(this_script("--kubesim-server", "--nodes", str(n), "--foreign-per-node",
                              str(sizes.foreign_per_node), "--ours-per-node", str(sizes.ours_per_node)),
                  name="kubesim")
     url = await kube.start()
@@ -434,7 +351,7 @@ async def bench_cluster(sizes: Sizes, report: Report, only: list[str]) -> None:
     report.add("setup", f"kubesim: boot {n} nodes", loaded["boot_s"], "s")
     report.add("setup", f"kubesim: store.create {pods} pods", loaded["create_s"], "s")
     report.add("setup", "  then all Running", loaded["running_s"], "s")
-    framework = Child(this_script("--framework"), name="framework", url_wanted=False)
+    framework = child(this_script("--framework"), name="framework", url_wanted=False)
     host: ShimHost | None = None
     async with aiohttp.ClientSession() as session:
         try:
@@ -606,13 +523,13 @@ async def bench_memory(sizes: Sizes, report: Report) -> None:
     per_node = tasks // n
     print(f"\n[memory] kubesim (own process): {n} nodes, {per_node * n} task pods that are ours; "
           "the shim alone in another process", flush=True)
-    kube = Child(this_script("--kubesim-server", "--nodes", str(n), "--foreign-per-node", "0",
+    kube = child(this_script("--kubesim-server", "--nodes", str(n), "--foreign-per-node", "0",
                              "--ours-per-node", str(per_node)), name="kubesim-mem")
     url = await kube.start()
     loaded = await kube.next_json(timeout=900)
     report.add("setup", f"kubesim: store.create {per_node * n} task pods", loaded["create_s"], "s")
     report.add("setup", "  then all Running", loaded["running_s"], "s")
-    shim = Child(this_script("--shim-server", url), name="shim", url_wanted=False)
+    shim = child(this_script("--shim-server", url), name="shim", url_wanted=False)
     try:
         await shim.start()
         peak = 0
@@ -657,11 +574,7 @@ async def shim_server(url: str) -> None:
         print(json.dumps({"start_s": start_s, "settle_s": settle_s, "rss": me.memory_info().rss,
                           "rss_empty": rss_empty, "tasks": tasks, "agents": len(master.agents),
                           "gc": pauses.summary()}), flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await until_stopped()
     except Exception as exc:
         print(json.dumps({"error": repr(exc)}), flush=True)
         raise
@@ -773,10 +686,7 @@ async def kubesim_server(nodes: int, foreign_per_node: int, ours_per_node: int) 
         print(f"URL {cluster.url}", flush=True)
         print(json.dumps({"boot_s": boot_s, "create_s": create_s, "running_s": running_s - create_s, "pods": count,
                           "rss": psutil.Process().memory_info().rss, "nodes": node_list}), flush=True)
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await until_stopped()
         await cluster.stop()
 
 
@@ -1014,14 +924,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     asyncio.run(run(sizes, only, report))
     report.note(f"1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after ({cpu} CPUs)")
-    print(f"\nSummary ({'quick' if args.quick else 'full'} run, {time.perf_counter() - t0:.0f} s)\n")
-    print(report.table())
-    for text in report.notes:
-        print(f"note: {text}")
-    if args.json:
-        Path(args.json).write_text(json.dumps({
-            "mode": "quick" if args.quick else "full",
-            "figures": [f.__dict__ for f in report.figures], "notes": report.notes}, indent=2))
+    report.print_summary("quick" if args.quick else "full", time.perf_counter() - t0, args.json)
     return 1 if any(f.ok is False for f in report.figures) else 0
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -55,6 +57,18 @@ class Report:
             status = "" if f.ok is None else (" ok" if f.ok else " MISSED")
             lines.append(f"{f.section:<8}  {f.name:<52}  {f.render_value():>14}  {f.target}{status}")
         return "\n".join(lines)
+
+    def print_summary(self, mode: str, seconds: float, json_path: str | None) -> None:
+        """The closing table and notes of a `mode` ("quick" or "full") run; with `json_path`,
+        the figures and notes are written there as JSON too."""
+        print(f"\nSummary ({mode} run, {seconds:.0f} s)\n")
+        print(self.table())
+        for text in self.notes:
+            print(f"note: {text}")
+        if json_path:
+            Path(json_path).write_text(json.dumps({
+                "mode": mode,
+                "figures": [f.__dict__ for f in self.figures], "notes": self.notes}, indent=2))
 
 
 def pct(values: Sequence[float], q: float) -> float:
