@@ -424,10 +424,12 @@ def _rewrite(value: Any, tree: _Tree, path: tuple[str | int, ...]) -> Any:
 
 def normalize(resource: Resource, obj: Obj) -> Obj:
     """Serialise `obj` as kube-apiserver would after decoding it: times in their canonical
-    RFC 3339 form (400 when a time does not parse) and empty `omitempty` metadata dropped."""
+    RFC 3339 form (400 when a time does not parse), null strings inside maps and lists as ""
+    (Go decodes null into the zero value), and empty `omitempty` metadata dropped."""
     tree = _TIME_TREES.get(resource.plural)
     if tree is not None:
         obj = _rewrite(obj, tree, ())
+    obj = _zero_null_strings(obj, _TYPE_TREES[resource.plural])
     meta = obj.get("metadata")
     if isinstance(meta, dict) and any(meta.get(k, 0) in ({}, [], None) for k in _OMIT_EMPTY_METADATA):
         obj = {**obj, "metadata": {k: v for k, v in meta.items()
@@ -608,6 +610,33 @@ def _check(value: Any, tree: _Tree, path: tuple[str | int, ...], resource: Resou
     elif isinstance(value, list) and tree.items is not None:
         for i, item in enumerate(value):
             _check(item, tree.items, (*path, i), resource)
+
+
+def _zero_null_strings(value: Any, tree: _Tree) -> Any:
+    """`value` with null elements of string maps and string lists made ""; the same object when
+    nothing changed (stored objects are shared, so this copies only along changed paths)."""
+    if isinstance(value, dict):
+        out: Obj | None = None
+        for key, sub in tree.fields.items():
+            if key in value and value[key] is not None:
+                new = _zero_null_strings(value[key], sub)
+                if new is not value[key]:
+                    out = out if out is not None else dict(value)
+                    out[key] = new
+        if tree.values is not None:
+            for key, item in value.items():
+                new = "" if item is None and tree.values.leaf == _S else (
+                    _zero_null_strings(item, tree.values) if item is not None else item)
+                if new is not item:
+                    out = out if out is not None else dict(value)
+                    out[key] = new
+        return out if out is not None else value
+    if isinstance(value, list) and tree.items is not None:
+        items = tree.items
+        changed = [("" if v is None and items.leaf == _S else
+                    (_zero_null_strings(v, items) if v is not None else v)) for v in value]
+        return changed if any(a is not b for a, b in zip(changed, value, strict=True)) else value
+    return value
 
 
 def check_types(resource: Resource, obj: Obj) -> None:

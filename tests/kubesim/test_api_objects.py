@@ -1084,3 +1084,13 @@ async def test_the_asyncio_client_creates_patches_lists_and_deletes(kube: Runnin
         with pytest.raises(aio_client.ApiException) as info:
             await core.read_namespaced_config_map("async", namespace)
         assert info.value.status == 404
+
+
+
+def test_null_values_in_string_maps_are_stored_as_empty_strings(core: client.CoreV1Api, namespace: str,
+                                                                raw: Callable[..., Any]) -> None:
+    # Go decodes JSON null into a string's zero value, so kube-apiserver stores "" (never null).
+    answer = raw("POST", f"/api/v1/namespaces/{namespace}/configmaps",
+                 body={"metadata": {"name": "nulls"}, "data": {"a": None, "b": "x"}})
+    assert answer.status == 201
+    assert core.read_namespaced_config_map("nulls", namespace).data == {"a": "", "b": "x"}
