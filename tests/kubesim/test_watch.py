@@ -29,6 +29,7 @@ import pytest
 import urllib3
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
+from watch_helpers import count_watch_calls
 
 from kubesim.clock import FakeClock
 from kubesim.testing import RunningCluster, fast_config, running_cluster
@@ -146,22 +147,6 @@ def consumers() -> Iterator[list[Consumer]]:
     yield opened
     for consumer in opened:
         consumer.stop()
-
-
-def count_watch_calls(kube: RunningCluster, monkeypatch: pytest.MonkeyPatch,
-                      resource: str = "pods") -> list[str]:
-    """Record the resourceVersion of every watch request the server opens on `resource`."""
-    calls: list[str] = []
-    store = kube.cluster.store
-    real = store.watch
-
-    def counting(plural: str, *args: Any, **kwargs: Any) -> Any:
-        if plural == resource:
-            calls.append(kwargs.get("resource_version", ""))
-        return real(plural, *args, **kwargs)
-
-    monkeypatch.setattr(store, "watch", counting)
-    return calls
 
 
 SENTINEL = "zz-sentinel"

@@ -27,6 +27,7 @@ import pytest
 from kubernetes.aio import client as aio_client
 from kubernetes.aio import watch as aio_watch
 from kubernetes.aio.client.exceptions import ApiException
+from watch_helpers import count_watch_calls
 
 from kubesim.clock import FakeClock
 from kubesim.testing import RunningCluster, fast_config, running_cluster
@@ -145,22 +146,6 @@ async def consumers() -> AsyncIterator[list[Consumer]]:
     yield opened
     for consumer in opened:
         await consumer.stop()
-
-
-def count_watch_calls(kube: RunningCluster, monkeypatch: pytest.MonkeyPatch,
-                      resource: str = "pods") -> list[str]:
-    """Record the resourceVersion of every watch request the server opens on `resource`."""
-    calls: list[str] = []
-    store = kube.cluster.store
-    real = store.watch
-
-    def counting(plural: str, *args: Any, **kwargs: Any) -> Any:
-        if plural == resource:
-            calls.append(kwargs.get("resource_version", ""))
-        return real(plural, *args, **kwargs)
-
-    monkeypatch.setattr(store, "watch", counting)
-    return calls
 
 
 async def until_sentinel(api: aio_client.CoreV1Api, ns: str, func: Callable[..., Any], *args: Any,
